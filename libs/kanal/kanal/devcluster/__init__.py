@@ -1,0 +1,1 @@
+"""Running a whole Kanal cluster as local child processes: `kanal dev up` and the tests."""

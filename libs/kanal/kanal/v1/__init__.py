@@ -1,0 +1,1 @@
+"""Generated gRPC stubs for the kanal.v1 protocol (see proto/; do not edit by hand)."""

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh Debian machine (run as root, or with sudo available):
+# system servers from Debian's packages, then a virtualenv in .venv with every Kanal
+# distribution installed in editable mode and the development tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # bench peer only
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing from Debian: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.kanal-installed
+inputs=$(cat requirements-dev.txt libs/kanal/pyproject.toml services/*/pyproject.toml | sha1sum | cut -c1-40)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements-dev.txt \
+    -e libs/kanal -e services/broker -e services/controller
+  echo "$inputs" > "$stamp"
+fi

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole gate: set-up, stale-stub check, ruff, mypy (strict), import layering, pytest.
+# Extra arguments go to pytest (e.g. `scripts/test.sh -k storage`). KANAL_SLOW=1 adds the
+# long runs marked `slow`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== gRPC stubs"; python scripts/gen_protos.py --check
+echo "== ruff"; ruff check .
+echo "== mypy"; mypy libs/kanal/kanal services/broker/kanal_broker services/controller/kanal_controller
+echo "== import layers"; lint-imports
+echo "== pytest"
+marker=()
+[ "${KANAL_SLOW:-0}" = "1" ] || marker=(-m "not slow")
+python -m pytest "${marker[@]}" "$@"
