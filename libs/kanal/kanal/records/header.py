@@ -135,6 +135,8 @@ def validate_batch(
         raise CorruptRecord(
             f"batch at byte {pos} declares {header.size} bytes but only {len(buf) - pos} remain"
         )
+    if header.codec > CODEC_ZSTD:
+        raise CorruptRecord(f"batch at byte {pos} uses unknown compression codec {header.codec}")
     if header.last_offset_delta < 0 or header.records_count < 0:
         raise CorruptRecord(f"batch at byte {pos} has a negative offset delta or record count")
     if header.records_count > header.last_offset_delta + 1:
