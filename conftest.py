@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from kanal.devcluster.etcd import EtcdProcess
+from kanal.meta.etcd import Etcd
+from kanal.types import HostPort
 
 
 @pytest.fixture
@@ -18,3 +20,13 @@ def etcd(tmp_path: Path) -> Iterator[EtcdProcess]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def etcd_client(etcd: EtcdProcess) -> AsyncIterator[Etcd]:
+    """A typed etcd client connected to the `etcd` fixture's server."""
+    client = Etcd([HostPort.parse(etcd.endpoint)], timeout_s=5)
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -24,8 +24,13 @@ class _Document:
             data: dict[str, Any] = json.loads(raw)
         except ValueError as exc:
             raise InvalidRequest(f"{cls.__name__}: not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InvalidRequest(f"{cls.__name__}: not a JSON object")
         known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except TypeError as exc:  # a required field is missing
+            raise InvalidRequest(f"{cls.__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@
                                   presence is the broker's liveness.
     topics/<topic>                TopicSpec JSON (id, partition count, assignment, configs).
     partitions/<topic>/<p>        PartitionState JSON (leader, leader epoch, ISR, epoch).
-    config/brokers/<id|default>   broker config overrides (AlterConfigs on BROKER resources).
+    config/brokers/<id|default>   JSON object {topic-config-name: value}: broker-level topic
+                                  defaults (AlterConfigs on BROKER resources).
 
 Topic names cannot contain '/', so a topic's keys never collide with another's prefix
 (`partitions/<topic>/` ends with the separator).

@@ -1,0 +1,129 @@
+"""`python -m kanal_broker` / `kanal-broker`: parse flags (with KANAL_BROKER_* environment
+fallbacks) into `BrokerSettings` and run the broker until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from kanal.types import HostPort
+
+from kanal_broker.app import run_broker
+from kanal_broker.settings import DEFAULT_MESSAGE_MAX_BYTES, BrokerSettings
+
+_ORDINAL = re.compile(r"-(\d+)$")
+
+
+def broker_id_from_hostname(hostname: str) -> int:
+    """A StatefulSet pod is named `<set>-<ordinal>`: the ordinal is the broker id."""
+    match = _ORDINAL.search(hostname.split(".", 1)[0])
+    if match is None:
+        raise ValueError(f"hostname {hostname!r} does not end in -<number>")
+    return int(match.group(1))
+
+
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    def default(name: str, fallback: str | None = None) -> str | None:
+        return env.get(f"KANAL_BROKER_{name}", fallback)
+
+    p = argparse.ArgumentParser(
+        prog="kanal-broker",
+        description="Run a Kanal broker. Every flag falls back to KANAL_BROKER_<FLAG> "
+        "(upper case, '-' as '_').",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--broker-id", type=int, default=default("BROKER_ID"),
+                   help="this broker's id (required unless --broker-id-from-hostname)")
+    p.add_argument("--broker-id-from-hostname", action="store_true",
+                   default=default("BROKER_ID_FROM_HOSTNAME", "") in ("1", "true"),
+                   help="take the id from the trailing -N of the hostname (StatefulSet ordinal)")
+    p.add_argument("--host", default=default("HOST", "127.0.0.1"),
+                   help="address the gRPC server listens on")
+    p.add_argument("--advertised-host", default=default("ADVERTISED_HOST", ""),
+                   help="host clients use to reach this broker (default: --host)")
+    p.add_argument("--port", type=int, default=default("PORT", "9091"), help="gRPC port")
+    p.add_argument("--metrics-port", type=int, default=default("METRICS_PORT", "9404"),
+                   help="Prometheus metrics port; 0 disables it")
+    p.add_argument("--data-dir", default=default("DATA_DIR", "./kanal-data/broker"),
+                   help="directory holding the partition logs")
+    p.add_argument("--rack", default=default("RACK", ""), help="rack (zone) of this broker")
+    p.add_argument("--etcd", default=env.get("KANAL_ETCD", default("ETCD", "127.0.0.1:2379")),
+                   help="comma-separated etcd host:port list (env KANAL_ETCD)")
+    p.add_argument("--cluster-id", default=default("CLUSTER_ID", "kanal"),
+                   help="cluster name: keys live under /kanal/<cluster-id>/ in etcd")
+    p.add_argument("--session-timeout-ms", type=int, default=default("SESSION_TIMEOUT_MS", "6000"),
+                   help="registration lease TTL (rounded up to whole seconds)")
+    p.add_argument("--message-max-bytes", type=int,
+                   default=default("MESSAGE_MAX_BYTES", str(DEFAULT_MESSAGE_MAX_BYTES)),
+                   help="largest partition data accepted in one produce request")
+    p.add_argument("--log-retention-check-interval-ms", type=int,
+                   default=default("LOG_RETENTION_CHECK_INTERVAL_MS", "300000"),
+                   help="how often retention, rolling and compaction run")
+    p.add_argument("--log-flush-interval-ms", type=int,
+                   default=default("LOG_FLUSH_INTERVAL_MS", "60000"),
+                   help="how often every log is flushed to disk")
+    p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
+    return p
+
+
+def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerSettings, str]:
+    """The settings and the log level; exits with a usage message on bad input."""
+    parser = _parser(env)
+    args = parser.parse_args(argv)
+    broker_id: int | None = args.broker_id
+    if args.broker_id_from_hostname:
+        try:
+            broker_id = broker_id_from_hostname(env.get("HOSTNAME") or socket.gethostname())
+        except ValueError as exc:
+            parser.error(str(exc))
+    if broker_id is None:
+        parser.error("--broker-id is required (or KANAL_BROKER_BROKER_ID, or "
+                     "--broker-id-from-hostname)")
+    if broker_id < 0:
+        parser.error("--broker-id must be >= 0")
+    if args.message_max_bytes <= 0 or args.session_timeout_ms <= 0:
+        parser.error("--message-max-bytes and --session-timeout-ms must be positive")
+    if args.log_retention_check_interval_ms <= 0 or args.log_flush_interval_ms <= 0:
+        parser.error("intervals must be positive")
+    try:
+        endpoints = tuple(HostPort.parse(e, 2379) for e in args.etcd.split(",") if e.strip())
+    except ValueError as exc:
+        parser.error(f"--etcd: {exc}")
+    if not endpoints:
+        parser.error("--etcd needs at least one host:port")
+    settings = BrokerSettings(
+        broker_id=broker_id,
+        data_dir=Path(args.data_dir),
+        host=args.host,
+        advertised_host=args.advertised_host,
+        port=args.port,
+        metrics_port=args.metrics_port,
+        rack=args.rack,
+        etcd_endpoints=endpoints,
+        cluster_id=args.cluster_id,
+        session_timeout_ms=args.session_timeout_ms,
+        message_max_bytes=args.message_max_bytes,
+        log_retention_check_interval_ms=args.log_retention_check_interval_ms,
+        log_flush_interval_ms=args.log_flush_interval_ms,
+    )
+    return settings, str(args.log_level)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings, level = parse_settings(sys.argv[1:] if argv is None else argv, os.environ)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    asyncio.run(run_broker(settings))
+
+
+if __name__ == "__main__":
+    main()

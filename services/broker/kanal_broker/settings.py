@@ -1,0 +1,71 @@
+"""The broker's settings: one typed, frozen value built at the process edge (`__main__`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kanal.types import HostPort
+
+# Kafka's message.max.bytes default: 1 MiB of records plus the 12-byte log overhead.
+DEFAULT_MESSAGE_MAX_BYTES = 1024 * 1024 + 12
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerSettings:
+    broker_id: int
+    """This broker's id in the cluster (the StatefulSet ordinal on Kubernetes)."""
+
+    data_dir: Path
+    """Where partition directories (`<topic>-<partition>/`) live."""
+
+    host: str = "127.0.0.1"
+    """Address the gRPC server binds to."""
+
+    advertised_host: str = ""
+    """Host clients use to reach this broker; empty means `host`."""
+
+    port: int = 9091
+    """gRPC port."""
+
+    metrics_port: int = 9404
+    """Prometheus metrics HTTP port; 0 disables the endpoint."""
+
+    rack: str = ""
+    """Failure domain (zone) of this broker, for rack-aware replica placement."""
+
+    etcd_endpoints: tuple[HostPort, ...] = field(
+        default_factory=lambda: (HostPort("127.0.0.1", 2379),)
+    )
+    """etcd members to connect to."""
+
+    cluster_id: str = "kanal"
+    """Every key lives under /kanal/<cluster-id>/ in etcd."""
+
+    session_timeout_ms: int = 6000
+    """Lease TTL of the broker's registration: a silent broker is declared dead after it."""
+
+    message_max_bytes: int = DEFAULT_MESSAGE_MAX_BYTES
+    """Largest partition data (all batches of one partition in one produce request)."""
+
+    log_retention_check_interval_ms: int = 300_000
+    """How often retention, segment rolling and compaction run over every partition."""
+
+    log_flush_interval_ms: int = 60_000
+    """How often every partition's log is flushed to disk (fsync)."""
+
+    shutdown_grace_s: float = 5.0
+    """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+
+    etcd_timeout_s: float = 5.0
+    """Bound on every unary etcd call (watches are not bounded)."""
+
+    @property
+    def lease_ttl_s(self) -> int:
+        """etcd lease TTLs are whole seconds: round the session timeout up, at least 1 s."""
+        return max(1, math.ceil(self.session_timeout_ms / 1000))
+
+    @property
+    def advertised(self) -> HostPort:
+        return HostPort(self.advertised_host or self.host, self.port)

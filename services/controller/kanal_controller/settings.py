@@ -1,0 +1,61 @@
+"""The controller's settings: one typed, frozen value built at the process edge (`__main__`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from kanal.types import HostPort
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControllerSettings:
+    controller_id: str
+    """Unique name of this controller among the cluster's controllers (default: hostname)."""
+
+    host: str = "127.0.0.1"
+    """Address the gRPC server binds to."""
+
+    port: int = 9093
+    """gRPC port; 0 picks a free port (tests)."""
+
+    advertised_host: str = ""
+    """Host other processes use to reach this controller; empty means `host`."""
+
+    metrics_port: int = 9405
+    """Prometheus metrics HTTP port; 0 disables the endpoint."""
+
+    etcd_endpoints: tuple[HostPort, ...] = field(
+        default_factory=lambda: (HostPort("127.0.0.1", 2379),)
+    )
+    """etcd members to connect to."""
+
+    cluster_id: str = "kanal"
+    """Every key lives under /kanal/<cluster-id>/ in etcd."""
+
+    session_timeout_ms: int = 6000
+    """Lease TTL of this controller's session: a dead active controller is replaced after it."""
+
+    default_partitions: int = 1
+    """Partition count of a topic created with num_partitions = 0."""
+
+    default_replication_factor: int = 1
+    """Replication factor of a topic created with replication_factor = 0."""
+
+    max_partitions_per_topic: int = 10_000
+    """Upper bound on a topic's partition count, so one request cannot exhaust memory or etcd."""
+
+    etcd_max_txn_ops: int = 128
+    """etcd's --max-txn-ops (128 by default): larger writes are split, topic key last."""
+
+    shutdown_grace_s: float = 5.0
+    """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+
+    @property
+    def lease_ttl_s(self) -> int:
+        """etcd lease TTLs are whole seconds: round the session timeout up, at least 2 s."""
+        return max(2, math.ceil(self.session_timeout_ms / 1000))
+
+    @property
+    def advertised(self) -> HostPort:
+        return HostPort(self.advertised_host or self.host, self.port)
