@@ -23,8 +23,13 @@ fi
 stamp=.venv/.kanal-installed
 inputs=$(cat requirements-dev.txt libs/kanal/pyproject.toml services/*/pyproject.toml | sha1sum | cut -c1-40)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements-dev.txt \
-    -e libs/kanal -e services/broker -e services/controller
+  # Some machines' pip config names local wheel folders that may not exist: drop that noise.
+  pip_quiet() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location" >&2); }
+  pip_quiet install -q --upgrade pip
+  services=()
+  for dir in services/*/; do
+    [ -f "$dir/pyproject.toml" ] && services+=(-e "${dir%/}")
+  done
+  pip_quiet install -q -r requirements-dev.txt -e "libs/kanal[server]" "${services[@]}"
   echo "$inputs" > "$stamp"
 fi

@@ -1,0 +1,248 @@
+"""The sync consumer, named and shaped like kafka-python's KafkaConsumer.
+
+A private event loop in a daemon thread fetches ahead; poll() and iteration take decoded
+records from the fetch buffer in the caller's thread. Without a group (group_id=None, or until
+consumer groups land) a consumer given topics reads every partition of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+from kanal.client.config import ConsumerConfig, build_config
+from kanal.client.consumer_core import ConsumerCore
+from kanal.client.loop_thread import LoopThread
+from kanal.client.offsets import OffsetAndTimestamp
+from kanal.client.records import ConsumerRecord
+from kanal.errors import ClientClosed, ConfigurationError
+from kanal.types import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, TopicPartition
+
+log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+async def _create_core(config: ConsumerConfig, topics: tuple[str, ...]) -> ConsumerCore:
+    core = ConsumerCore(config)
+    if topics:
+        core.subscribe(topics)
+    return core
+
+
+class Consumer:
+    """`Consumer("topic", bootstrap_servers="h:p", auto_offset_reset="earliest", ...)`; see
+    ConsumerConfig for every setting. Iterate it, or call poll()."""
+
+    def __init__(self, *topics: str, **configs: Any) -> None:
+        self.config: ConsumerConfig = build_config(ConsumerConfig, configs)
+        self._timeout_s = self.config.connection.request_timeout_ms / 1000
+        self._thread = LoopThread(name="kanal-consumer")
+        try:
+            self._core = self._thread.run(_create_core(self.config, topics), self._timeout_s)
+        except BaseException:
+            self._thread.stop()
+            raise
+        self._buffer = self._core.buffer
+        # Records poll() took for iteration but __next__ has not returned yet; positions
+        # reported to the user start at the first of them.
+        self._pending: deque[ConsumerRecord] = deque()
+        self._closed = False
+        self._warned_commit = False
+
+    def _run(self, coro: Coroutine[Any, Any, _T], timeout_s: float | None = None) -> _T:
+        if self._closed:
+            coro.close()
+            raise ClientClosed("the consumer is closed")
+        # A second past the operation's own deadline, so its own timeout error wins.
+        return self._thread.run(coro, (timeout_s or self._timeout_s) + 1)
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---- assignment -----------------------------------------------------------------------
+
+    async def _subscribe(self, topics: tuple[str, ...]) -> None:
+        self._core.subscribe(topics)
+
+    async def _assign(self, tps: list[TopicPartition]) -> None:
+        self._core.assign(tps)
+
+    def subscribe(self, topics: Iterable[str] = ()) -> None:
+        self._pending.clear()
+        self._run(self._subscribe(tuple(topics)))
+
+    def unsubscribe(self) -> None:
+        self._pending.clear()
+        self._run(self._assign([]))
+
+    def subscription(self) -> set[str] | None:
+        sub = self._core.subscription
+        return set(sub) if sub is not None else None
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        self._pending.clear()
+        self._run(self._assign([TopicPartition(*tp) for tp in partitions]))
+
+    def assignment(self) -> set[TopicPartition]:
+        return self._buffer.assignment()
+
+    # ---- positions ------------------------------------------------------------------------
+
+    def _drop_pending(self, tps: Iterable[TopicPartition]) -> None:
+        drop = set(tps)
+        self._pending = deque(r for r in self._pending if (r.topic, r.partition) not in drop)
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        if offset < 0:
+            raise ConfigurationError(f"seek offset must be >= 0, not {offset}")
+        self._drop_pending([partition])
+        self._buffer.seek(partition, offset)
+
+    def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        tps = partitions or tuple(self.assignment())
+        self._drop_pending(tps)
+        for tp in tps:
+            self._buffer.reset(tp, EARLIEST_TIMESTAMP)
+
+    def seek_to_end(self, *partitions: TopicPartition) -> None:
+        tps = partitions or tuple(self.assignment())
+        self._drop_pending(tps)
+        for tp in tps:
+            self._buffer.reset(tp, LATEST_TIMESTAMP)
+
+    def position(self, partition: TopicPartition, timeout: float | None = None) -> int:
+        """The offset of the next record this consumer will return for `partition`."""
+        for record in self._pending:
+            if record.topic == partition.topic and record.partition == partition.partition:
+                return record.offset
+        return self._run(
+            self._core.resolve_position(partition, timeout or self._timeout_s), timeout
+        )
+
+    def highwater(self, partition: TopicPartition) -> int | None:
+        with self._buffer.lock:
+            state = self._buffer.states.get(partition)
+            return state.high_watermark if state is not None and state.high_watermark >= 0 else None
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self._buffer.set_paused(partitions, True)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self._buffer.set_paused(partitions, False)
+
+    def paused(self) -> set[TopicPartition]:
+        return self._buffer.paused()
+
+    # ---- records --------------------------------------------------------------------------
+
+    def poll(
+        self, timeout_ms: float = 0, max_records: int | None = None, update_offsets: bool = True
+    ) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """Records by partition: what is buffered now, or the first to arrive within
+        `timeout_ms`; {} when none did."""
+        del update_offsets  # positions always advance past returned records
+        if self._closed:
+            raise ClientClosed("the consumer is closed")
+        limit = max_records or self.config.max_poll_records
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            records = self._buffer.drain(limit)
+            if records:
+                return records
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {}
+            self._buffer.wait_for_data(min(remaining, 0.5))
+
+    def __iter__(self) -> Iterator[ConsumerRecord]:
+        return self
+
+    def __next__(self) -> ConsumerRecord:
+        if self._pending:
+            return self._pending.popleft()
+        idle_limit = self.config.consumer_timeout_ms / 1000
+        started = time.monotonic()
+        while True:
+            remaining = idle_limit - (time.monotonic() - started)
+            if remaining <= 0:
+                raise StopIteration
+            batch = self.poll(timeout_ms=min(remaining, 1.0) * 1000)
+            for records in batch.values():
+                self._pending.extend(records)
+            if self._pending:
+                return self._pending.popleft()
+
+    # ---- lookups --------------------------------------------------------------------------
+
+    def beginning_offsets(
+        self, partitions: Iterable[TopicPartition], timeout: float | None = None
+    ) -> dict[TopicPartition, int]:
+        return self._run(
+            self._core.edge_offsets(list(partitions), False, timeout or self._timeout_s), timeout
+        )
+
+    def end_offsets(
+        self, partitions: Iterable[TopicPartition], timeout: float | None = None
+    ) -> dict[TopicPartition, int]:
+        return self._run(
+            self._core.edge_offsets(list(partitions), True, timeout or self._timeout_s), timeout
+        )
+
+    def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int], timeout: float | None = None
+    ) -> dict[TopicPartition, OffsetAndTimestamp | None]:
+        for tp, ts in timestamps.items():
+            if ts < 0:
+                raise ConfigurationError(f"timestamp for {tp} must be >= 0, not {ts}")
+        return self._run(
+            self._core.list_offsets(dict(timestamps), timeout or self._timeout_s), timeout
+        )
+
+    def partitions_for_topic(self, topic: str, timeout: float | None = None) -> set[int] | None:
+        return self._run(
+            self._core.partitions_for_topic(topic, timeout or self._timeout_s), timeout
+        )
+
+    def topics(self, timeout: float | None = None) -> set[str]:
+        return self._run(self._core.topics(), timeout)
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        return {"consumer-metrics": {"assigned-partitions": len(self.assignment())}}
+
+    # ---- groups (not yet) and close -------------------------------------------------------
+
+    def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
+        """Needs a group: without group_id a ConfigurationError (as kafka-python); with one, a
+        logged no-op until the group coordinator lands."""
+        del offsets
+        if self.config.group_id is None:
+            raise ConfigurationError("commit() needs a group_id")
+        if not self._warned_commit:
+            self._warned_commit = True
+            log.warning("commit() is a no-op: consumer groups and stored offsets are not "
+                        "available yet")
+
+    def committed(self, partition: TopicPartition) -> int | None:
+        del partition
+        return None
+
+    def close(self, autocommit: bool = True, timeout: float | None = None) -> None:
+        del autocommit
+        if self._closed:
+            return
+        try:
+            self._thread.run(self._core.close(), timeout or self._timeout_s)
+        finally:
+            self._closed = True
+            self._thread.stop(timeout_s=10)

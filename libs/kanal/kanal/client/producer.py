@@ -1,0 +1,117 @@
+"""The sync producer, named and shaped like kafka-python's KafkaProducer.
+
+send() serializes, picks the partition and appends to the accumulator in the caller's thread;
+a private event loop in a daemon thread runs the sender. So the calling thread only pays for
+the append, and many threads may send at once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import weakref
+from types import TracebackType
+from typing import Any
+
+from kanal.client.config import ProducerConfig, build_config
+from kanal.client.futures import FutureRecordMetadata
+from kanal.client.loop_thread import LoopThread
+from kanal.client.producer_core import ProducerCore, Shortage
+from kanal.client.records import Headers
+from kanal.errors import ClientClosed
+
+# How long an unclosed producer may spend sending its buffered records at interpreter exit.
+EXIT_FLUSH_S = 30.0
+
+
+async def _create_core(config: ProducerConfig) -> ProducerCore:
+    return ProducerCore(config)
+
+
+class Producer:
+    """`Producer(bootstrap_servers="h:p", acks="all", linger_ms=5, ...)`; see ProducerConfig
+    for every setting. Works as a context manager (close on exit)."""
+
+    def __init__(self, **configs: Any) -> None:
+        self.config: ProducerConfig = build_config(ProducerConfig, configs)
+        self._max_block_s = self.config.max_block_ms / 1000
+        self._key_serializer = self.config.key_serializer
+        self._value_serializer = self.config.value_serializer
+        self._thread = LoopThread(name="kanal-producer")
+        try:
+            self._core = self._thread.run(_create_core(self.config), self._max_block_s)
+        except BaseException:
+            self._thread.stop()
+            raise
+        self._closed = False
+        # Like kafka-python: records still buffered when the interpreter exits are sent.
+        self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
+        atexit.register(self._at_exit)
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def send(  # noqa: PLR0917 - kafka-python's positional order
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        headers: Headers | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> FutureRecordMetadata:
+        """Queue a record; the future resolves to its RecordMetadata once acknowledged.
+        Blocks only for buffer memory or a new topic's metadata (up to max_block_ms)."""
+        if self._key_serializer is not None:
+            key = self._key_serializer(key)
+        if self._value_serializer is not None:
+            value = self._value_serializer(value)
+        core = self._core
+        while True:
+            result = core.append(
+                topic, key, value, headers, partition, timestamp_ms, self._max_block_s
+            )
+            if type(result) is FutureRecordMetadata:
+                return result
+            assert result is Shortage.METADATA
+            self._thread.run(core.ensure_topic(topic), self._max_block_s + 1)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Send everything buffered now and wait for the answers (KanalTimeoutError)."""
+        if self._closed:
+            return
+        self._thread.run(self._core.flush(timeout), None if timeout is None else timeout + 1)
+
+    def partitions_for(self, topic: str) -> set[int]:
+        if self._closed:
+            raise ClientClosed("the producer is closed")
+        known = self._core.partitions_for(topic)
+        if known is None:
+            known = self._thread.run(self._core.ensure_topic(topic), self._max_block_s + 1)
+        return set(known[0])
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        return self._core.metrics()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Send what is buffered (up to `timeout` s), then stop the background thread."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self._at_exit)
+        try:
+            self._thread.run(self._core.close(timeout), None if timeout is None else timeout + 5)
+        finally:
+            self._thread.stop(timeout_s=10)
+
+
+def _close_at_exit(ref: weakref.ref[Producer]) -> None:
+    producer = ref()
+    if producer is not None:
+        producer.close(timeout=EXIT_FLUSH_S)

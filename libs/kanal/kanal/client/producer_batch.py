@@ -1,0 +1,70 @@
+"""A producer batch and the accumulator's settings and answers (see accumulator.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kanal.client.futures import BatchResult
+from kanal.records.builder import BatchBuilder
+from kanal.records.builder import InputHeaders as Headers
+from kanal.types import TopicPartition
+
+# Varint lengths, attributes and deltas a record adds beyond its key, value and headers.
+RECORD_OVERHEAD = 21
+HEADERS_OVERHEAD = 10
+
+
+class ProducerBatch:
+    """One batch under construction or waiting for its answer."""
+
+    __slots__ = ("attempts", "builder", "closed", "created", "payload", "reserved", "result",
+                 "retry_at", "tp")
+
+    def __init__(self, tp: TopicPartition, builder: BatchBuilder, reserved: int) -> None:
+        self.tp = tp
+        self.builder = builder
+        self.reserved = reserved
+        self.result = BatchResult()
+        self.created = time.monotonic()
+        self.closed = False
+        self.attempts = 0
+        self.retry_at = 0.0
+        self.payload: bytes | None = None
+
+    @property
+    def record_count(self) -> int:
+        return self.builder.record_count
+
+    def encoded(self) -> bytes:
+        """The batch bytes, built once (a retry resends the same bytes)."""
+        if self.payload is None:
+            self.payload = self.builder.build()
+        return self.payload
+
+
+@dataclass(frozen=True, slots=True)
+class AccumulatorConfig:
+    batch_size: int
+    linger_s: float
+    max_request_size: int
+    delivery_timeout_s: float
+    codec: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyCheck:
+    nodes: frozenset[int]
+    """Brokers that lead at least one partition with a sendable batch."""
+    next_check_s: float
+    """When a batch not ready now will be (linger or backoff end); inf when none waits."""
+    unknown_leaders: bool
+    """Some partition with data has no known leader: metadata needs a refresh."""
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Headers | None) -> int:
+    size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+    if headers:
+        for name, data in headers:
+            size += HEADERS_OVERHEAD + len(name) + (len(data) if data else 0)
+    return size
