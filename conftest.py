@@ -10,6 +10,9 @@ from kanal.devcluster.etcd import EtcdProcess
 from kanal.meta.etcd import Etcd
 from kanal.types import HostPort
 
+# `dev_cluster(brokers=3, ...)`: a started DevCluster on free ports, stopped at teardown.
+pytest_plugins = ["kanal.devcluster.pytest_plugin"]
+
 
 @pytest.fixture
 def etcd(tmp_path: Path) -> Iterator[EtcdProcess]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -11,13 +12,26 @@ from pathlib import Path
 from kanal.devcluster.ports import free_port, wait_for_port
 from kanal.errors import ConfigurationError
 
+# Where to look for etcd: $KANAL_ETCD (an explicit binary, also how tests simulate a machine
+# without etcd), else $PATH, else Debian's location.
+ETCD_ENV = "KANAL_ETCD"
+ETCD_INSTALL_HINT = "run scripts/setup.sh, or: sudo apt-get install etcd-server"
+
+
+def find_etcd_binary() -> str | None:
+    explicit = os.environ.get(ETCD_ENV)
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    found = shutil.which("etcd")
+    if found:
+        return found
+    return "/usr/bin/etcd" if Path("/usr/bin/etcd").exists() else None
+
 
 def etcd_binary() -> str:
-    path = shutil.which("etcd") or ("/usr/bin/etcd" if Path("/usr/bin/etcd").exists() else None)
+    path = find_etcd_binary()
     if path is None:
-        raise ConfigurationError(
-            "etcd is not installed: run scripts/setup.sh (apt-get install etcd-server)"
-        )
+        raise ConfigurationError(f"etcd is not installed: {ETCD_INSTALL_HINT}")
     return path
 
 
@@ -47,14 +61,22 @@ class EtcdProcess:
             self.process = subprocess.Popen(
                 [
                     etcd_binary(),
-                    "--name", "kanal-etcd",
-                    "--data-dir", str(self.data_dir),
-                    "--listen-client-urls", client,
-                    "--advertise-client-urls", client,
-                    "--listen-peer-urls", peer,
-                    "--initial-advertise-peer-urls", peer,
-                    "--initial-cluster", f"kanal-etcd={peer}",
-                    "--log-level", "warn",
+                    "--name",
+                    "kanal-etcd",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--listen-client-urls",
+                    client,
+                    "--advertise-client-urls",
+                    client,
+                    "--listen-peer-urls",
+                    peer,
+                    "--initial-advertise-peer-urls",
+                    peer,
+                    "--initial-cluster",
+                    f"kanal-etcd={peer}",
+                    "--log-level",
+                    "warn",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -63,6 +85,19 @@ class EtcdProcess:
         if not wait_for_port(self.host, self.client_port, timeout_s):
             self.stop()
             raise ConfigurationError(f"etcd did not start on {client}; see {log_path}")
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` (kill -9 by default) without waiting: for fault tests."""
+        if self.running and self.process is not None:
+            self.process.send_signal(sig)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:

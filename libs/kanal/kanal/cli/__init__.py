@@ -1,0 +1,1 @@
+"""The `kanal` command line: `kanal --help` lists the commands."""

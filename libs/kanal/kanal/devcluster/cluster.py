@@ -1,0 +1,243 @@
+"""A whole Kanal cluster on one machine: etcd, controllers and brokers as child processes.
+
+Layout under `data_dir`: `etcd/` (etcd's data), `broker-<id>/` (each broker's logs of
+partitions), `logs/<name>.log` (each process's output). Start order is etcd, controllers,
+brokers; `stop()` goes in reverse, one tier at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+
+from kanal.devcluster import plan as planning
+from kanal.devcluster.endpoints import ClusterEndpoints
+from kanal.devcluster.etcd import EtcdProcess, etcd_binary
+from kanal.devcluster.health import (
+    HEALTH_SERVING,
+    describe_cluster,
+    health_status,
+)
+from kanal.devcluster.process import DEFAULT_GRACE_S, ServiceProcess, stop_together
+from kanal.errors import ConfigurationError, KanalTimeoutError
+
+_POLL_S = 0.1
+
+
+class DevCluster:
+    """Start with `start()` (or `with DevCluster(...) as cluster:`), stop with `stop()`."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        brokers: int = 3,
+        controllers: int = 1,
+        base_broker_port: int = planning.DEFAULT_BROKER_PORT,
+        controller_port: int = planning.DEFAULT_CONTROLLER_PORT,
+        etcd_port: int = planning.DEFAULT_ETCD_PORT,
+        cluster_id: str = "kanal",
+        racks: Sequence[str] | None = None,
+        session_timeout_ms: int | None = None,
+        start_timeout_s: float = 60.0,
+        grace_s: float = DEFAULT_GRACE_S,
+    ) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.shape = planning.ClusterShape(
+            brokers=brokers,
+            controllers=controllers,
+            base_broker_port=base_broker_port,
+            controller_port=controller_port,
+            etcd_port=etcd_port,
+            cluster_id=cluster_id,
+            racks=tuple(racks or ()),
+            session_timeout_ms=session_timeout_ms,
+        )
+        self.start_timeout_s = start_timeout_s
+        self.grace_s = grace_s
+        self._plan: planning.ClusterPlan | None = None
+        self._etcd: EtcdProcess | None = None
+        self._controllers: list[ServiceProcess] = []
+        self._brokers: list[ServiceProcess] = []
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every process and wait until the cluster serves; on failure stop them all."""
+        etcd_binary()  # fail before planning anything when etcd is missing
+        plan = self._plan = planning.plan_cluster(self.shape)
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self._etcd = EtcdProcess(
+            data_dir=self.data_dir / "etcd",
+            host=plan.etcd.host,
+            client_port=plan.etcd.port,
+            peer_port=plan.etcd_peer_port,
+            log_path=logs / "etcd.log",
+        )
+        self._controllers = [
+            ServiceProcess(c.name, planning.controller_argv(self.shape, plan, c),
+                           logs / f"{c.name}.log", env)
+            for c in plan.controllers
+        ]  # fmt: skip
+        self._brokers = [
+            ServiceProcess(b.name, planning.broker_argv(self.shape, plan, b, self.data_dir),
+                           logs / f"{b.name}.log", env)
+            for b in plan.brokers
+        ]  # fmt: skip
+        try:
+            self._etcd.start(timeout_s=min(self.start_timeout_s, 30.0))
+            for service in [*self._controllers, *self._brokers]:
+                service.start()
+            deadline = time.monotonic() + self.start_timeout_s
+            for service in [*self._controllers, *self._brokers]:
+                self._wait_healthy(service, deadline)
+            self._wait_cluster_formed(deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """SIGTERM brokers, then controllers, then etcd; SIGKILL what outlives the grace."""
+        stop_together(reversed(self._brokers), self.grace_s)
+        stop_together(reversed(self._controllers), self.grace_s)
+        if self._etcd is not None:
+            self._etcd.stop(self.grace_s)
+
+    def __enter__(self) -> DevCluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---- faults ------------------------------------------------------------------------------
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to one service (`etcd`, `controller-1`, `broker-2`, ...) without waiting."""
+        if name == "etcd":
+            self._require_etcd().kill(sig)
+        else:
+            self._service(name).send(sig)
+
+    def restart(self, name: str) -> None:
+        """Stop the service if it runs, start it on the same ports and wait until it serves."""
+        if name == "etcd":
+            etcd = self._require_etcd()
+            etcd.stop(self.grace_s)
+            etcd.start()
+            return
+        service = self._service(name)
+        stop_together([service], self.grace_s)
+        service.start()
+        self._wait_healthy(service, time.monotonic() + self.start_timeout_s)
+
+    def is_running(self, name: str) -> bool:
+        if name == "etcd":
+            return self._etcd is not None and self._etcd.running
+        return self._service(name).running
+
+    # ---- where things are --------------------------------------------------------------------
+
+    @property
+    def endpoints(self) -> ClusterEndpoints:
+        plan = self._require_plan()
+        pids = {service.name: service.pid for service in [*self._controllers, *self._brokers]}
+        etcd_pid = self._etcd.pid if self._etcd is not None else None
+        services = [replace(plan.etcd, pid=etcd_pid)]
+        services += [replace(s, pid=pids.get(s.name)) for s in (*plan.controllers, *plan.brokers)]
+        return ClusterEndpoints(
+            cluster_id=self.shape.cluster_id,
+            data_dir=str(self.data_dir),
+            services=tuple(services),
+            supervisor_pid=os.getpid(),
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return self.endpoints.bootstrap
+
+    def to_json(self) -> str:
+        return self.endpoints.to_json()
+
+    def log_path(self, name: str) -> Path:
+        return self.data_dir / "logs" / f"{name}.log"
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _service(self, name: str) -> ServiceProcess:
+        for service in [*self._controllers, *self._brokers]:
+            if service.name == name:
+                return service
+        raise ConfigurationError(f"no service named {name!r} in this dev cluster")
+
+    def _require_etcd(self) -> EtcdProcess:
+        if self._etcd is None:
+            raise ConfigurationError("the dev cluster is not started")
+        return self._etcd
+
+    def _require_plan(self) -> planning.ClusterPlan:
+        if self._plan is None:
+            raise ConfigurationError("the dev cluster is not started")
+        return self._plan
+
+    def _address(self, name: str) -> str:
+        plan = self._require_plan()
+        for endpoint in (*plan.controllers, *plan.brokers):
+            if endpoint.name == name:
+                return endpoint.address
+        raise ConfigurationError(f"no service named {name!r} in this dev cluster")
+
+    def _wait_healthy(self, service: ServiceProcess, deadline: float) -> None:
+        """Until the service's gRPC health check says SERVING (brokers: registered in etcd;
+        controllers, active or standby: connected to etcd)."""
+        address = self._address(service.name)
+        while True:
+            if not service.running:
+                raise ConfigurationError(
+                    f"{service.name} exited with code {service.exit_code} while starting; "
+                    f"last lines of {service.log_path}:\n{service.log_tail()}"
+                )
+            status = health_status(address)
+            if status == HEALTH_SERVING:
+                return
+            if time.monotonic() > deadline:
+                raise KanalTimeoutError(
+                    f"{service.name} on {address} is not healthy after "
+                    f"{self.start_timeout_s:.0f}s; last lines of {service.log_path}:\n"
+                    f"{service.log_tail()}"
+                )
+            time.sleep(_POLL_S)
+
+    def _wait_cluster_formed(self, deadline: float) -> None:
+        """Until some controller reports an active controller and every broker registered."""
+        addresses = [c.address for c in self._require_plan().controllers]
+        seen = "no answer to DescribeCluster"
+        while time.monotonic() <= deadline:
+            for address in addresses:
+                reply = describe_cluster(address)
+                if reply is None:
+                    continue
+                active = reply.active_controller.controller_id
+                if active and len(reply.brokers) >= self.shape.brokers:
+                    return
+                seen = f"active controller {active or 'none'}, {len(reply.brokers)} brokers"
+            time.sleep(_POLL_S)
+        logs = "\n".join(
+            f"--- {s.log_path}\n{s.log_tail(10)}" for s in [*self._controllers, *self._brokers]
+        )
+        raise KanalTimeoutError(
+            f"the cluster did not form within {self.start_timeout_s:.0f}s ({seen}); "
+            f"expected an active controller and {self.shape.brokers} brokers\n{logs}"
+        )
