@@ -9,6 +9,7 @@ need_apt=()
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # bench peer only
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)  # dashboard query tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "installing from Debian: ${need_apt[*]}"

@@ -1,0 +1,82 @@
+"""What the service code reads and exports, taken from the code itself: the environment
+variables each service's flag parser consults and the metric names its registry exposes.
+The deployment artifacts are checked against these, so a renamed flag or metric fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from kanal_broker import __main__ as broker_main
+from kanal_broker.metrics import BrokerMetrics
+from kanal_broker.settings import BrokerSettings
+from kanal_controller import __main__ as controller_main
+from kanal_controller.metrics import ControllerMetrics
+from kanal_controller.settings import ControllerSettings
+from prometheus_client import CollectorRegistry
+
+
+class RecordingEnv(Mapping[str, str]):
+    """An environment that remembers every name looked up in it (Mapping.get and `in` go
+    through __getitem__)."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = dict(values or {})
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def broker_env_names() -> frozenset[str]:
+    env = RecordingEnv()
+    broker_main.parse_settings(["--broker-id", "1"], env)
+    return frozenset(env.asked)
+
+
+def controller_env_names() -> frozenset[str]:
+    env = RecordingEnv()
+    controller_main.parse_settings([], env)
+    return frozenset(env.asked)
+
+
+def broker_settings(env: Mapping[str, str]) -> BrokerSettings:
+    """The settings a broker started with no flags and this environment runs with."""
+    settings, _level = broker_main.parse_settings([], env)
+    return settings
+
+
+def controller_settings(env: Mapping[str, str]) -> ControllerSettings:
+    settings, _level = controller_main.parse_settings([], env)
+    return settings
+
+
+def _sample_names(registry: CollectorRegistry) -> set[str]:
+    # Sample names include the suffixes Prometheus sees (_total, _bucket, _sum, _count,
+    # _created); label-less families have no samples before first use, so add the family.
+    names: set[str] = set()
+    for family in registry.collect():
+        names.add(family.name)
+        names.update(sample.name for sample in family.samples)
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+        if family.type == "histogram":
+            names.update(f"{family.name}_{suffix}" for suffix in ("bucket", "sum", "count"))
+    return names
+
+
+def exported_metric_names() -> frozenset[str]:
+    """Every series name a broker or controller exposes on /metrics."""
+    return frozenset(_sample_names(BrokerMetrics().registry)
+                     | _sample_names(ControllerMetrics().registry))
+
+
+# Consumer-group lag comes with consumer groups (a later issue); the lag dashboard already
+# queries these names.
+PLANNED_METRIC_NAMES = frozenset({"kanal_consumergroup_lag", "kanal_consumergroup_lag_seconds"})
