@@ -11,6 +11,11 @@ older than min.compaction.lag.ms; the active segment is never touched. Two passe
    codec and leader epoch. Batches that lose nothing are copied byte for byte. Control
    batches are copied as they are.
 
+A pass runs only when it is worth it (`Cleaner.clean`): new closed segments make up
+min.cleanable.dirty.ratio of the cleanable bytes, or a kept tombstone has expired. The key
+map holds one entry per distinct key of the cleanable range; Kafka bounds it with a fixed
+buffer and several passes, which this does not do yet.
+
 Swap protocol, crash-safe at every step (recovery.py finishes or undoes it):
     write `{base}.log.cleaned`, fsync       crash: .cleaned deleted, old segments stay
     rename to `{base}.log.swap`, fsync dir  commit point

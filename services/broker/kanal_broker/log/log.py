@@ -196,8 +196,8 @@ class Log:
         return reading.read(self._segments, offset, max_bytes, limit, min_one_batch)
 
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
-        """(base offset, max timestamp) of the first batch whose max timestamp is at least
-        `timestamp_ms`, or None if there is none."""
+        """(offset, timestamp) of the first record whose timestamp is at least `timestamp_ms`,
+        or None if there is none."""
         found = reading.offset_for_timestamp(self._segments, timestamp_ms)
         return None if found is None else (max(found[0], self._log_start), found[1])
 

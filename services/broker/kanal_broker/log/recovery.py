@@ -39,7 +39,7 @@ from kanal_broker.log.files import (
 )
 from kanal_broker.log.segment import Segment
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def load_segments(
         segment.flush()  # the recovery point will cover what was rebuilt
         truncated += cut
         if cut:
-            log.warning("%s: cut %d bytes after a torn or corrupt batch", segment.log_path, cut)
+            logger.warning("%s: cut %d bytes after a torn or corrupt batch", segment.log_path, cut)
             for later in bases[position + 1 :]:
                 for suffix in SEGMENT_SUFFIXES:
                     remove_quietly(segment_file(directory, later, suffix))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kanal.errors import CorruptRecord
 from kanal.records.header import HEADER_SIZE, BatchHeader, iter_complete_batches, parse_header
+from kanal.records.reader import decode_batch
 
 from kanal_broker.log.batch_scan import RECOVERY_WINDOW, scan_batches
 from kanal_broker.log.files import (
@@ -115,7 +116,7 @@ class Segment:
         self.next_offset = self.base_offset if last_index is None else last_index[0]
         self._bytes_since_index_entry = 0
         for position, header in scan_batches(self._fd, start, self.size, check_crc=False):
-            if position == start and header.base_offset != self.next_offset:
+            if last_index is not None and position == start and header.base_offset != last_index[0]:
                 # The last index entry does not point at its batch: the index is damaged.
                 raise CorruptRecord(f"{self.offset_index.path}: last entry points elsewhere")
             self._bytes_since_index_entry += header.size
@@ -180,11 +181,18 @@ class Segment:
         return None
 
     def find_by_timestamp(self, timestamp: int) -> tuple[int, int] | None:
-        """(base offset, max timestamp) of the first batch whose max timestamp >= `timestamp`."""
+        """(offset, timestamp) of the first record whose timestamp >= `timestamp`, as Kafka's
+        ListOffsets answers. Only the one batch that holds it is decoded: the indexes and
+        batch headers find the batch, and records inside a batch need not be in time order."""
         _, offset = self.time_index.lookup(timestamp)
         _, start = self.offset_index.lookup(offset)
-        for _, header in scan_batches(self._fd, start, self.size, check_crc=False):
+        for position, header in scan_batches(self._fd, start, self.size, check_crc=False):
             if header.max_timestamp >= timestamp:
+                _, records = decode_batch(os.pread(self._fd, header.size, position),
+                                          check_crc=False)
+                for record in records:
+                    if record.timestamp >= timestamp:
+                        return record.offset, record.timestamp
                 return header.base_offset, header.max_timestamp
         return None
 

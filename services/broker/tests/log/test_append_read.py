@@ -17,6 +17,7 @@ from kanal.errors import (
     OffsetOutOfRange,
     RecordListTooLarge,
 )
+from kanal.records.builder import BatchBuilder
 from kanal.records.header import iter_batches, parse_header
 from kanal_broker.log import Log
 from kanal_broker.log.testing import ManualClock, OpenLog, build_batch, decode, topic_config
@@ -181,6 +182,19 @@ def test_offset_for_timestamp(open_log: OpenLog) -> None:
     assert log.offset_for_timestamp(401) is None
     assert log.offset_of_max_timestamp() == (4, 400)
 
+
+
+def test_offset_for_timestamp_finds_the_record_inside_a_batch(open_log: OpenLog) -> None:
+    # Kafka answers with the first *record* at or after the time, not its batch's base offset.
+    log = open_log()
+    builder = BatchBuilder(max_bytes=1 << 20)
+    for timestamp in (100, 300, 200, 400):
+        builder.append(timestamp, b"k", b"v")
+    log.append_as_leader(builder.build(), leader_epoch=0)
+    assert log.offset_for_timestamp(100) == (0, 100)
+    assert log.offset_for_timestamp(150) == (1, 300)
+    assert log.offset_for_timestamp(350) == (3, 400)
+    assert log.offset_for_timestamp(401) is None
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())

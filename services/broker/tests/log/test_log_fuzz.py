@@ -6,6 +6,7 @@ must equal the model, and the offsets must stay ordered."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from hypothesis.stateful import (
 )
 from kanal.records.header import iter_batches
 from kanal_broker.log import Log
+from kanal_broker.log.files import segment_file
 from kanal_broker.log.testing import ManualClock, build_batch, decode, topic_config
 
 DELETE_RETENTION_MS = 10_000
@@ -154,6 +156,32 @@ class LogMachine(RuleBasedStateMachine):
         if clean:
             assert self.log.recovery.segments_recovered == 0
 
+    @rule(cut=st.integers(1, 150))
+    def crash_with_a_torn_tail(self, cut: int) -> None:
+        """The process dies mid-write: the active segment loses its last `cut` bytes."""
+        active_base = self.log.segment_base_offsets[-1]
+        tail = [
+            (header.next_offset, header.size)
+            for chunk in self._read_all()[1]
+            for _, header in iter_batches(chunk)
+            if header.base_offset >= active_base
+        ]
+        self.log.abandon()
+        path = segment_file(self.root / "p", active_base, ".log")
+        size = max(0, path.stat().st_size - cut)
+        os.truncate(path, size)
+        kept_end: int = active_base
+        written = 0
+        for next_offset, batch_size in tail:
+            written += batch_size
+            if written > size:
+                break
+            kept_end = next_offset
+        self.model = [row for row in self.model if row.offset < kept_end]
+        self.log = Log.open(self.root / "p", CONFIG, now_ms=self.clock)
+        assert self.log.log_end_offset == max(kept_end, self.log.log_start_offset)
+        self.log.high_watermark = self.log.log_end_offset
+
     def _read_all(self) -> tuple[list[tuple[int, bytes | None, bytes | None]], list[bytes]]:
         rows: list[tuple[int, bytes | None, bytes | None]] = []
         chunks: list[bytes] = []
@@ -202,5 +230,6 @@ def test_random_operations_match_the_model() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_random_operations_match_the_model_long_run() -> None:
     run_state_machine_as_test(LogMachine, settings=_settings(1000))
