@@ -1,0 +1,135 @@
+"""Kafka's `org.apache.kafka.connect.json.JsonConverter`.
+
+With `schemas.enable=true` (the default) every message is the envelope
+`{"schema":{...},"payload":...}` (see `json_schema` for the schema object); with `false` the
+payload alone is written, and reading infers schemaless values (objects become dicts,
+integers INT64, other numbers FLOAT64).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from kanal_connect.config.definition import ConfigDef, ConfigType, Importance
+from kanal_connect.config.validators import one_of
+from kanal_connect.converters import jackson
+from kanal_connect.converters.base import CONVERTER_TYPE_CONFIG, NULL, SchemaAndValue
+from kanal_connect.converters.json_schema import schema_from_json, schema_to_json
+from kanal_connect.converters.json_values import JsonValueOptions, to_connect, to_json
+from kanal_connect.data.schema import Schema
+from kanal_connect.errors import DataException
+
+SCHEMAS_ENABLE_CONFIG = "schemas.enable"
+SCHEMAS_CACHE_SIZE_CONFIG = "schemas.cache.size"
+DECIMAL_FORMAT_CONFIG = "decimal.format"
+REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
+
+_ENVELOPE_ERROR = (
+    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not '
+    "contain additional fields. If you are trying to deserialize plain JSON data, set "
+    "schemas.enable=false in your converter configuration."
+)
+
+
+def json_converter_config_def() -> ConfigDef:
+    return (
+        ConfigDef()
+        .define(
+            SCHEMAS_ENABLE_CONFIG,
+            ConfigType.BOOLEAN,
+            True,
+            Importance.HIGH,
+            "Include schemas within each of the serialized values and keys.",
+        )
+        .define(
+            SCHEMAS_CACHE_SIZE_CONFIG,
+            ConfigType.INT,
+            1000,
+            Importance.HIGH,
+            "The maximum number of schemas that can be cached in this converter instance.",
+        )
+        .define(
+            DECIMAL_FORMAT_CONFIG,
+            ConfigType.STRING,
+            "BASE64",
+            Importance.LOW,
+            "Controls which format this converter will serialize decimals in. This value "
+            "is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+            validator=one_of("BASE64", "NUMERIC", "base64", "numeric"),
+        )
+        .define(
+            REPLACE_NULL_WITH_DEFAULT_CONFIG,
+            ConfigType.BOOLEAN,
+            True,
+            Importance.LOW,
+            "Whether to replace fields that have a default value and that are null to the "
+            "default value. When set to true, the default value is used, otherwise null is used.",
+        )
+        .define(
+            CONVERTER_TYPE_CONFIG,
+            ConfigType.STRING,
+            None,
+            Importance.LOW,
+            "How this converter will be used.",
+        )
+    )
+
+
+class JsonConverter:
+    def __init__(self) -> None:
+        self.schemas_enabled = True
+        self.options = JsonValueOptions()
+        self._cache_size = 1000
+        self._schema_json: OrderedDict[Schema, jackson.JsonNode] = OrderedDict()
+
+    def config_def(self) -> ConfigDef:
+        return json_converter_config_def()
+
+    def configure(self, configs: Mapping[str, object], is_key: bool) -> None:
+        parsed = json_converter_config_def().parse(
+            {**configs, CONVERTER_TYPE_CONFIG: "key" if is_key else "value"}
+        )
+        self.schemas_enabled = bool(parsed[SCHEMAS_ENABLE_CONFIG])
+        self._cache_size = int(str(parsed[SCHEMAS_CACHE_SIZE_CONFIG]))
+        self.options = JsonValueOptions(
+            decimal_numeric=str(parsed[DECIMAL_FORMAT_CONFIG]).upper() == "NUMERIC",
+            replace_null_with_default=bool(parsed[REPLACE_NULL_WITH_DEFAULT_CONFIG]),
+        )
+        self._schema_json.clear()
+
+    def from_connect(self, topic: str, schema: Schema | None, value: object) -> bytes | None:
+        if schema is None and value is None:
+            return None
+        payload = to_json(schema, value, self.options)
+        if not self.schemas_enabled:
+            return jackson.write(payload)
+        return jackson.write({"schema": self.schema_to_json(schema), "payload": payload})
+
+    def to_connect(self, topic: str, data: bytes | None) -> SchemaAndValue:
+        if data is None:
+            return NULL
+        document = jackson.read(data)
+        if not self.schemas_enabled:
+            return SchemaAndValue(None, to_connect(None, document, self.options))
+        if not isinstance(document, dict) or set(document) != {"schema", "payload"}:
+            raise DataException(_ENVELOPE_ERROR)
+        schema = self.schema_from_json(document["schema"])
+        return SchemaAndValue(schema, to_connect(schema, document["payload"], self.options))
+
+    def schema_to_json(self, schema: Schema | None) -> jackson.JsonNode:
+        if schema is None:
+            return None
+        cached = self._schema_json.get(schema)
+        if cached is None:
+            cached = schema_to_json(schema, lambda s, v: to_json(s, v, self.options))
+            self._remember(schema, cached)
+        return cached
+
+    def schema_from_json(self, node: object) -> Schema | None:
+        return schema_from_json(node, lambda s, v: to_connect(s, v, self.options))
+
+    def _remember(self, schema: Schema, node: jackson.JsonNode) -> None:
+        self._schema_json[schema] = node
+        while len(self._schema_json) > self._cache_size:
+            self._schema_json.popitem(last=False)
