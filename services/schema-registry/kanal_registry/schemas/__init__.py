@@ -1,0 +1,1 @@
+"""One module per schema format, each turning text into a `ParsedSchema` or `InvalidSchema`."""
