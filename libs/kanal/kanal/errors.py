@@ -97,6 +97,33 @@ class MessageTooLarge(KanalError):
     code = 10
 
 
+class OffsetMetadataTooLarge(KanalError):
+    """The metadata of a committed offset is longer than the broker accepts."""
+
+    code = 12
+
+
+class CoordinatorLoadInProgress(KanalError):
+    """The coordinator is still loading this group's state; retry shortly."""
+
+    code = 14
+    retriable = True
+
+
+class CoordinatorNotAvailable(KanalError):
+    """The group's coordinator is not available (no leader for its offsets partition)."""
+
+    code = 15
+    retriable = True
+
+
+class NotCoordinator(KanalError):
+    """This broker is not the group's coordinator; find the coordinator and retry."""
+
+    code = 16
+    retriable = True
+
+
 class InvalidTopic(KanalError):
     """The topic name is invalid."""
 
@@ -127,6 +154,24 @@ class InvalidRequiredAcks(KanalError):
     """acks must be 0, 1 or -1 (all)."""
 
     code = 21
+
+
+class IllegalGeneration(KanalError):
+    """The generation (member epoch) in the request is not the group's."""
+
+    code = 22
+
+
+class InvalidGroupId(KanalError):
+    """The group id is empty or otherwise invalid."""
+
+    code = 24
+
+
+class UnknownMemberId(KanalError):
+    """The coordinator does not know this member id; rejoin the group."""
+
+    code = 25
 
 
 class InvalidTimestamp(KanalError):
@@ -209,6 +254,18 @@ class KafkaStorageError(KanalError):
     retriable = True
 
 
+class NonEmptyGroup(KanalError):
+    """The group still has members."""
+
+    code = 68
+
+
+class GroupIdNotFound(KanalError):
+    """The group does not exist."""
+
+    code = 69
+
+
 class FencedLeaderEpoch(KanalError):
     """The leader epoch in the request is older than the broker's."""
 
@@ -229,10 +286,52 @@ class UnsupportedCompressionType(KanalError):
     code = 76
 
 
+class GroupMaxSizeReached(KanalError):
+    """The group already has as many members as it may have."""
+
+    code = 81
+
+
+class FencedInstanceId(KanalError):
+    """Another member with the same group instance id replaced this one."""
+
+    code = 82
+
+
 class InvalidRecord(KanalError):
     """A record failed validation (for example a compacted topic's record without a key)."""
 
     code = 87
+
+
+class FencedMemberEpoch(KanalError):
+    """The member epoch is fenced; give up every partition and rejoin with epoch 0."""
+
+    code = 110
+
+
+class UnreleasedInstanceId(KanalError):
+    """The group instance id is still used by another member; it must leave first."""
+
+    code = 111
+
+
+class UnsupportedAssignor(KanalError):
+    """The group does not support this server-side assignor."""
+
+    code = 112
+
+
+class StaleMemberEpoch(KanalError):
+    """The member epoch is stale; heartbeat to learn the current one, then retry."""
+
+    code = 113
+
+
+class InvalidRegularExpression(KanalError):
+    """The subscription's regular expression is not valid."""
+
+    code = 128
 
 
 # Errors raised on the client side only (no protocol code of their own).

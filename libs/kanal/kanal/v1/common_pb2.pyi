@@ -35,11 +35,18 @@ class _ErrorCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorCode.V
     BROKER_NOT_AVAILABLE: _ErrorCode.ValueType  # 8
     REPLICA_NOT_AVAILABLE: _ErrorCode.ValueType  # 9
     MESSAGE_TOO_LARGE: _ErrorCode.ValueType  # 10
+    OFFSET_METADATA_TOO_LARGE: _ErrorCode.ValueType  # 12
+    COORDINATOR_LOAD_IN_PROGRESS: _ErrorCode.ValueType  # 14
+    COORDINATOR_NOT_AVAILABLE: _ErrorCode.ValueType  # 15
+    NOT_COORDINATOR: _ErrorCode.ValueType  # 16
     INVALID_TOPIC_EXCEPTION: _ErrorCode.ValueType  # 17
     RECORD_LIST_TOO_LARGE: _ErrorCode.ValueType  # 18
     NOT_ENOUGH_REPLICAS: _ErrorCode.ValueType  # 19
     NOT_ENOUGH_REPLICAS_AFTER_APPEND: _ErrorCode.ValueType  # 20
     INVALID_REQUIRED_ACKS: _ErrorCode.ValueType  # 21
+    ILLEGAL_GENERATION: _ErrorCode.ValueType  # 22
+    INVALID_GROUP_ID: _ErrorCode.ValueType  # 24
+    UNKNOWN_MEMBER_ID: _ErrorCode.ValueType  # 25
     INVALID_TIMESTAMP: _ErrorCode.ValueType  # 32
     TOPIC_ALREADY_EXISTS: _ErrorCode.ValueType  # 36
     INVALID_PARTITIONS: _ErrorCode.ValueType  # 37
@@ -53,10 +60,19 @@ class _ErrorCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorCode.V
     DUPLICATE_SEQUENCE_NUMBER: _ErrorCode.ValueType  # 46
     INVALID_PRODUCER_EPOCH: _ErrorCode.ValueType  # 47
     KAFKA_STORAGE_ERROR: _ErrorCode.ValueType  # 56
+    NON_EMPTY_GROUP: _ErrorCode.ValueType  # 68
+    GROUP_ID_NOT_FOUND: _ErrorCode.ValueType  # 69
     FENCED_LEADER_EPOCH: _ErrorCode.ValueType  # 74
     UNKNOWN_LEADER_EPOCH: _ErrorCode.ValueType  # 75
     UNSUPPORTED_COMPRESSION_TYPE: _ErrorCode.ValueType  # 76
+    GROUP_MAX_SIZE_REACHED: _ErrorCode.ValueType  # 81
+    FENCED_INSTANCE_ID: _ErrorCode.ValueType  # 82
     INVALID_RECORD: _ErrorCode.ValueType  # 87
+    FENCED_MEMBER_EPOCH: _ErrorCode.ValueType  # 110
+    UNRELEASED_INSTANCE_ID: _ErrorCode.ValueType  # 111
+    UNSUPPORTED_ASSIGNOR: _ErrorCode.ValueType  # 112
+    STALE_MEMBER_EPOCH: _ErrorCode.ValueType  # 113
+    INVALID_REGULAR_EXPRESSION: _ErrorCode.ValueType  # 128
 
 class ErrorCode(_ErrorCode, metaclass=_ErrorCodeEnumTypeWrapper):
     """Error codes carry Kafka's protocol numbers so that operators and client authors can use
@@ -76,11 +92,18 @@ REQUEST_TIMED_OUT: ErrorCode.ValueType  # 7
 BROKER_NOT_AVAILABLE: ErrorCode.ValueType  # 8
 REPLICA_NOT_AVAILABLE: ErrorCode.ValueType  # 9
 MESSAGE_TOO_LARGE: ErrorCode.ValueType  # 10
+OFFSET_METADATA_TOO_LARGE: ErrorCode.ValueType  # 12
+COORDINATOR_LOAD_IN_PROGRESS: ErrorCode.ValueType  # 14
+COORDINATOR_NOT_AVAILABLE: ErrorCode.ValueType  # 15
+NOT_COORDINATOR: ErrorCode.ValueType  # 16
 INVALID_TOPIC_EXCEPTION: ErrorCode.ValueType  # 17
 RECORD_LIST_TOO_LARGE: ErrorCode.ValueType  # 18
 NOT_ENOUGH_REPLICAS: ErrorCode.ValueType  # 19
 NOT_ENOUGH_REPLICAS_AFTER_APPEND: ErrorCode.ValueType  # 20
 INVALID_REQUIRED_ACKS: ErrorCode.ValueType  # 21
+ILLEGAL_GENERATION: ErrorCode.ValueType  # 22
+INVALID_GROUP_ID: ErrorCode.ValueType  # 24
+UNKNOWN_MEMBER_ID: ErrorCode.ValueType  # 25
 INVALID_TIMESTAMP: ErrorCode.ValueType  # 32
 TOPIC_ALREADY_EXISTS: ErrorCode.ValueType  # 36
 INVALID_PARTITIONS: ErrorCode.ValueType  # 37
@@ -94,10 +117,19 @@ OUT_OF_ORDER_SEQUENCE_NUMBER: ErrorCode.ValueType  # 45
 DUPLICATE_SEQUENCE_NUMBER: ErrorCode.ValueType  # 46
 INVALID_PRODUCER_EPOCH: ErrorCode.ValueType  # 47
 KAFKA_STORAGE_ERROR: ErrorCode.ValueType  # 56
+NON_EMPTY_GROUP: ErrorCode.ValueType  # 68
+GROUP_ID_NOT_FOUND: ErrorCode.ValueType  # 69
 FENCED_LEADER_EPOCH: ErrorCode.ValueType  # 74
 UNKNOWN_LEADER_EPOCH: ErrorCode.ValueType  # 75
 UNSUPPORTED_COMPRESSION_TYPE: ErrorCode.ValueType  # 76
+GROUP_MAX_SIZE_REACHED: ErrorCode.ValueType  # 81
+FENCED_INSTANCE_ID: ErrorCode.ValueType  # 82
 INVALID_RECORD: ErrorCode.ValueType  # 87
+FENCED_MEMBER_EPOCH: ErrorCode.ValueType  # 110
+UNRELEASED_INSTANCE_ID: ErrorCode.ValueType  # 111
+UNSUPPORTED_ASSIGNOR: ErrorCode.ValueType  # 112
+STALE_MEMBER_EPOCH: ErrorCode.ValueType  # 113
+INVALID_REGULAR_EXPRESSION: ErrorCode.ValueType  # 128
 Global___ErrorCode: _TypeAlias = ErrorCode  # noqa: Y015
 
 @_typing.final
