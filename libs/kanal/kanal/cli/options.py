@@ -9,6 +9,22 @@ import click
 COMPRESSION_CHOICES = ("none", "gzip", "snappy", "lz4", "zstd")
 ACKS_CHOICES = ("0", "1", "all", "-1")
 
+# The producer options `kanal produce` and `kanal perf produce` share, declared once.
+acks_option = click.option(
+    "--acks",
+    type=click.Choice(ACKS_CHOICES),
+    default="all",
+    show_default=True,
+    help="Acknowledgements the leader waits for: 0, 1 or all.",
+)
+compression_option = click.option(
+    "--compression",
+    type=click.Choice(COMPRESSION_CHOICES),
+    default="none",
+    show_default=True,
+    help="Batch compression codec.",
+)
+
 
 def parse_config_pairs(pairs: Iterable[str]) -> dict[str, str]:
     """`["retention.ms=1000", "cleanup.policy=compact"]` -> a dict; the value may hold '='."""

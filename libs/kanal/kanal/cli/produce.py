@@ -14,9 +14,9 @@ from kanal.cli import clients
 from kanal.cli.context import CliContext, bootstrap_option, pass_cli
 from kanal.cli.failures import CommandFailed
 from kanal.cli.options import (
-    ACKS_CHOICES,
-    COMPRESSION_CHOICES,
+    acks_option,
     compression_argument,
+    compression_option,
     parse_acks,
     unescape_separator,
 )
@@ -80,20 +80,8 @@ class Delivery:
     metavar="SEP",
     help="Split each line at the first SEP into key and value (\\t for a tab).",
 )
-@click.option(
-    "--acks",
-    type=click.Choice(ACKS_CHOICES),
-    default="all",
-    show_default=True,
-    help="Acknowledgements the leader waits for: 0, 1 or all.",
-)
-@click.option(
-    "--compression",
-    type=click.Choice(COMPRESSION_CHOICES),
-    default="none",
-    show_default=True,
-    help="Batch compression codec.",
-)
+@acks_option
+@compression_option
 @click.option(
     "--partition",
     type=click.IntRange(min=0),

@@ -16,7 +16,7 @@ import click
 from kanal.cli import clients
 from kanal.cli.context import CliContext, bootstrap_option, pass_cli
 from kanal.cli.failures import CommandFailed
-from kanal.cli.options import ACKS_CHOICES, COMPRESSION_CHOICES, compression_argument, parse_acks
+from kanal.cli.options import acks_option, compression_argument, compression_option, parse_acks
 from kanal.cli.perf.options import emit, json_option, reporting_interval_option
 from kanal.cli.perf.stats import LatencyStats, summary_line
 from kanal.cli.perf.throttle import ThroughputThrottler
@@ -42,13 +42,7 @@ def random_payload(size: int, seed: int | None = None) -> bytes:
     required=True,
     help="Size of each record's value in bytes.",
 )
-@click.option(
-    "--acks",
-    type=click.Choice(ACKS_CHOICES),
-    default="all",
-    show_default=True,
-    help="Acknowledgements the leader waits for: 0, 1 or all.",
-)
+@acks_option
 @click.option(
     "--throughput",
     type=float,
@@ -58,13 +52,7 @@ def random_payload(size: int, seed: int | None = None) -> bytes:
 )
 @click.option("--batch-size", type=click.IntRange(min=1), help="Producer batch.size in bytes.")
 @click.option("--linger-ms", type=click.IntRange(min=0), help="Producer linger.ms.")
-@click.option(
-    "--compression",
-    type=click.Choice(COMPRESSION_CHOICES),
-    default="none",
-    show_default=True,
-    help="Batch compression codec.",
-)
+@compression_option
 @json_option
 @reporting_interval_option
 @pass_cli
