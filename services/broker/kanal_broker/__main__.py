@@ -56,8 +56,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--rack", default=default("RACK", ""), help="rack (zone) of this broker")
     p.add_argument("--etcd", default=env.get("KANAL_ETCD", default("ETCD", "127.0.0.1:2379")),
                    help="comma-separated etcd host:port list (env KANAL_ETCD)")
-    p.add_argument("--cluster-id", default=default("CLUSTER_ID", "kanal"),
-                   help="cluster name: keys live under /kanal/<cluster-id>/ in etcd")
+    p.add_argument("--cluster-id",
+                   default=env.get("KANAL_CLUSTER_ID", default("CLUSTER_ID", "kanal")),
+                   help="cluster name: keys live under /kanal/<cluster-id>/ in etcd "
+                   "(env KANAL_CLUSTER_ID, as the controller)")
     p.add_argument("--session-timeout-ms", type=int, default=default("SESSION_TIMEOUT_MS", "6000"),
                    help="registration lease TTL (rounded up to whole seconds)")
     p.add_argument("--message-max-bytes", type=int,
@@ -69,6 +71,24 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--log-flush-interval-ms", type=int,
                    default=default("LOG_FLUSH_INTERVAL_MS", "60000"),
                    help="how often every log is flushed to disk")
+    p.add_argument("--replica-lag-time-max-ms", type=int,
+                   default=default("REPLICA_LAG_TIME_MAX_MS", "30000"),
+                   help="a follower not caught up for this long leaves the ISR "
+                   "(replica.lag.time.max.ms)")
+    p.add_argument("--replica-fetch-max-bytes", type=int,
+                   default=default("REPLICA_FETCH_MAX_BYTES", str(1024 * 1024)),
+                   help="per-partition bound of a follower fetch (replica.fetch.max.bytes)")
+    p.add_argument("--replica-fetch-response-max-bytes", type=int,
+                   default=default("REPLICA_FETCH_RESPONSE_MAX_BYTES", str(10 * 1024 * 1024)),
+                   help="bound on a whole follower fetch answer "
+                   "(replica.fetch.response.max.bytes)")
+    p.add_argument("--replica-fetch-wait-max-ms", type=int,
+                   default=default("REPLICA_FETCH_WAIT_MAX_MS", "500"),
+                   help="how long a follower fetch waits for new data on the leader "
+                   "(replica.fetch.wait.max.ms)")
+    p.add_argument("--replica-fetch-backoff-ms", type=int,
+                   default=default("REPLICA_FETCH_BACKOFF_MS", "1000"),
+                   help="pause after a failed follower fetch (replica.fetch.backoff.ms)")
     p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     return p
@@ -93,6 +113,12 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         parser.error("--message-max-bytes and --session-timeout-ms must be positive")
     if args.log_retention_check_interval_ms <= 0 or args.log_flush_interval_ms <= 0:
         parser.error("intervals must be positive")
+    if min(args.replica_lag_time_max_ms, args.replica_fetch_max_bytes,
+           args.replica_fetch_response_max_bytes,
+           args.replica_fetch_wait_max_ms, args.replica_fetch_backoff_ms) <= 0:
+        parser.error("--replica-* values must be positive")
+    if args.replica_fetch_wait_max_ms >= args.replica_lag_time_max_ms:
+        parser.error("--replica-fetch-wait-max-ms must be below --replica-lag-time-max-ms")
     try:
         endpoints = tuple(HostPort.parse(e, 2379) for e in args.etcd.split(",") if e.strip())
     except ValueError as exc:
@@ -113,6 +139,11 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         message_max_bytes=args.message_max_bytes,
         log_retention_check_interval_ms=args.log_retention_check_interval_ms,
         log_flush_interval_ms=args.log_flush_interval_ms,
+        replica_lag_time_max_ms=args.replica_lag_time_max_ms,
+        replica_fetch_max_bytes=args.replica_fetch_max_bytes,
+        replica_fetch_response_max_bytes=args.replica_fetch_response_max_bytes,
+        replica_fetch_wait_max_ms=args.replica_fetch_wait_max_ms,
+        replica_fetch_backoff_ms=args.replica_fetch_backoff_ms,
     )
     return settings, str(args.log_level)
 

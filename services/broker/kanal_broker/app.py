@@ -49,7 +49,8 @@ class BrokerApp:
         self.replicas = ReplicaManager(settings, self.cache, self.registration, self.metrics,
                                        self.executor)
         self.health = HealthServicer()
-        self.server = grpc.aio.server()
+        # No SO_REUSEPORT: a second broker on a taken port must fail, not silently share it.
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         self._started = False
         self._stopping = False
         self._health_updates: set[asyncio.Task[None]] = set()

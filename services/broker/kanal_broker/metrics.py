@@ -57,6 +57,22 @@ class BrokerMetrics:
                                      "Partitions hosted by this broker", registry=r)
         self.registered = Gauge("kanal_broker_registered",
                                 "1 while the broker holds its etcd registration", registry=r)
+        self.under_replicated = Gauge(
+            "kanal_broker_under_replicated_partitions",
+            "Partitions led here whose ISR is smaller than their replica set", registry=r)
+        self.under_min_isr = Gauge(
+            "kanal_broker_under_min_isr_partitions",
+            "Partitions led here whose ISR is below min.insync.replicas", registry=r)
+        self.isr_shrinks = Counter("kanal_broker_isr_shrinks",
+                                   "ISR changes made by this leader that removed replicas",
+                                   registry=r)
+        self.isr_expands = Counter("kanal_broker_isr_expands",
+                                   "ISR changes made by this leader that added replicas",
+                                   registry=r)
+        self.replica_lag = Gauge("kanal_broker_replica_lag",
+                                 "Records a follower is behind this leader's log end",
+                                 ["topic", "partition", "follower"], registry=r)
+        self._lag_labels: set[tuple[str, str, str]] = set()
         self._server: _Stoppable | None = None
 
     def serve(self, host: str, port: int) -> None:
@@ -87,3 +103,17 @@ class BrokerMetrics:
         for gauge in (self.log_end_offset, self.log_start_offset, self.log_size):
             with contextlib.suppress(KeyError):
                 gauge.remove(*labels)
+        self.forget_replica_lag(tp)
+
+    def observe_replica_lag(self, tp: TopicPartition, follower: int, lag: int) -> None:
+        labels = (tp.topic, str(tp.partition), str(follower))
+        self._lag_labels.add(labels)
+        self.replica_lag.labels(*labels).set(lag)
+
+    def forget_replica_lag(self, tp: TopicPartition) -> None:
+        """The partition is no longer led here: its followers' lag is not ours to report."""
+        prefix = (tp.topic, str(tp.partition))
+        for labels in [x for x in self._lag_labels if x[:2] == prefix]:
+            self._lag_labels.discard(labels)
+            with contextlib.suppress(KeyError):
+                self.replica_lag.remove(*labels)

@@ -1,20 +1,19 @@
-"""One partition hosted by this broker: its log, who may use it, and who is waiting for it.
+"""One partition hosted by this broker: its log, who may use it, and its replication role.
 
-The log is synchronous and not thread-safe, so every call runs in the executor while this
-partition's lock is held. The lock is released by the executor future's completion, not by
-the awaiting coroutine: a request cancelled mid-append (client deadline) cannot let a second
-call into the log while the first still runs in its thread.
+Every log call goes through `LogAccess` (log_access.py): serialised, in the executor, with
+offsets published and long polls woken.
 
-Long-poll fetches register a future here; an append that moves the high watermark resolves
-them all (no polling).
+Replication roles: while leading, `leader_view` tracks the followers and the high watermark
+is the smallest log end over the ISR (`advance_high_watermark`, never down); while following,
+`follow_target` names the leader and epoch the fetcher appends for, and an answer meant for
+an older target is dropped (`append_replicated`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,24 +23,20 @@ from kanal.topic_config import TopicConfig
 from kanal.types import TopicPartition
 
 from kanal_broker.log import AppendInfo, Log, ReadResult
+from kanal_broker.log_access import LogAccess, LogOffsets
 from kanal_broker.metrics import BrokerMetrics
+from kanal_broker.replication.leader_view import LeaderView
+from kanal_broker.replication.truncation import epoch_end_on_leader, replicated_part
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class LogOffsets:
-    """The log's positions after the last operation; read without taking the lock."""
+class FollowTarget:
+    """The leader (and its epoch) a follower replicates from; compared by identity."""
 
-    log_start_offset: int
-    log_end_offset: int
-    high_watermark: int
-    size_bytes: int
-
-    @classmethod
-    def of(cls, log: Log) -> LogOffsets:
-        return cls(log.log_start_offset, log.log_end_offset, log.high_watermark,
-                   log.size_bytes)
+    leader: int
+    leader_epoch: int
 
 
 class Partition:
@@ -51,46 +46,85 @@ class Partition:
         self.tp = tp
         self.topic_id = topic_id
         self.config = config
-        self._log = log
-        self._executor = executor
         self._metrics = metrics
         self._holds_lease = holds_lease
-        self._lock = asyncio.Lock()
-        self._waiters: set[asyncio.Future[None]] = set()
-        self._closed = False
-        self.offsets = LogOffsets.of(log)
-        self._observe(self.offsets)
+        self._access = LogAccess(log, name=f"{tp.topic}-{tp.partition}", executor=executor,
+                                 on_offsets=self._observe)
         self.state: PartitionState | None = None
         self._leader_epoch: int | None = None
         self._fenced = False
+        self.leader_view: LeaderView | None = None
+        self.follow_target: FollowTarget | None = None
+        # The highest watermark ever chosen, possibly not yet applied: followers join the
+        # ISR only once they reach it (see LeaderView), so a watermark being applied never
+        # outruns a member that joined meanwhile.
+        self.high_watermark_target = self.offsets.high_watermark
+
+    @property
+    def offsets(self) -> LogOffsets:
+        return self._access.offsets
 
     # ---- leadership ------------------------------------------------------------------------
 
     def leader_epoch(self) -> int | None:
         """The epoch this broker leads the partition in, or None when it must not lead."""
-        if self._leader_epoch is None or self._closed or not self._holds_lease():
+        if self._leader_epoch is None or self._access.closed or not self._holds_lease():
             return None
         return self._leader_epoch
 
     def apply_state(self, state: PartitionState | None, *, mod_revision: int, broker_id: int,
-                    registration_revision: int) -> None:
+                    registration_revision: int, replicas: Sequence[int], now_ms: int) -> None:
         """Follow the partition state in etcd. After a lease loss (`fence`) only a state
-        written after this broker registered again can make it leader again."""
+        written after this broker registered again can make it leader again. A state older
+        than one the controller already answered with (same leader epoch, lower partition
+        epoch: the watch lags) is ignored."""
+        current = self.state
+        if (state is not None and current is not None
+                and state.leader_epoch == current.leader_epoch
+                and state.partition_epoch < current.partition_epoch):
+            return
         self.state = state
         if state is None or state.leader != broker_id:
-            self._leader_epoch = None
+            self._set_leader_epoch(None, replicas, now_ms)
             return
         if self._fenced:
             if registration_revision == 0 or mod_revision <= registration_revision:
-                self._leader_epoch = None
+                self._set_leader_epoch(None, replicas, now_ms)
                 return
             self._fenced = False
-        self._leader_epoch = state.leader_epoch
+        self._set_leader_epoch(state.leader_epoch, replicas, now_ms)
+
+    def _set_leader_epoch(self, epoch: int | None, replicas: Sequence[int],
+                          now_ms: int) -> None:
+        self._leader_epoch = epoch
+        state = self.state
+        if epoch is None or state is None:
+            self.leader_view = None
+            return
+        view = self.leader_view
+        if view is None or view.leader_epoch != epoch:
+            self.high_watermark_target = self.offsets.high_watermark
+            self.leader_view = LeaderView.start(
+                leader=state.leader, leader_epoch=epoch, replicas=tuple(replicas),
+                isr=tuple(state.isr), partition_epoch=state.partition_epoch,
+                log_end_offset=self.offsets.log_end_offset, now_ms=now_ms)
+        else:
+            view.committed(isr=tuple(state.isr), partition_epoch=state.partition_epoch)
+
+    def isr_committed(self, state: PartitionState) -> None:
+        """The controller accepted an ISR change: use it before the etcd watch brings it."""
+        view = self.leader_view
+        if view is None or view.leader_epoch != state.leader_epoch:
+            return
+        view.committed(isr=tuple(state.isr), partition_epoch=state.partition_epoch)
+        if self.state is not None and state.partition_epoch >= self.state.partition_epoch:
+            self.state = state
 
     def fence(self) -> None:
         """The lease is gone: stop leading until etcd names this broker leader again."""
         self._fenced = True
         self._leader_epoch = None
+        self.leader_view = None
 
     # ---- log operations ------------------------------------------------------------------
 
@@ -102,26 +136,103 @@ class Partition:
                 raise NotLeaderForPartition(f"this broker does not lead {self.tp}")
 
             def append(log: Log) -> AppendInfo:
-                info = log.append_as_leader(batches, leader_epoch=epoch)
-                # Replication factor 1: the leader is the whole ISR, so what is appended is
-                # committed at once. Replication moves this behind follower fetches.
-                log.high_watermark = log.log_end_offset
-                return info
+                return log.append_as_leader(batches, leader_epoch=epoch)
 
             return append
 
-        return await self._exclusive_prepared(prepare, closing=False)
+        info = await self._access.run_prepared(prepare)
+        await self.advance_high_watermark()  # an ISR of the leader alone commits at once
+        return info
+
+    async def advance_high_watermark(self) -> None:
+        """Raise the watermark to what the ISR holds, if that is higher (leader only)."""
+        if not self._may_advance():
+            return
+
+        def prepare() -> Callable[[Log], None]:
+            view = self.leader_view
+            if view is None or not self._may_advance():
+                return lambda log: None
+            target = view.high_watermark(self.offsets.log_end_offset)
+            self.high_watermark_target = max(self.high_watermark_target, target)
+
+            def advance(log: Log) -> None:
+                log.high_watermark = max(log.high_watermark, target)
+
+            return advance
+
+        await self._access.run_prepared(prepare)
+
+    def _may_advance(self) -> bool:
+        view = self.leader_view
+        return (view is not None and self.leader_epoch() is not None
+                and view.high_watermark(self.offsets.log_end_offset)
+                > self.offsets.high_watermark)
+
+    def follower_fetched(self, follower: int, fetch_offset: int, now_ms: int) -> None:
+        if self.leader_view is not None:
+            self.leader_view.follower_fetched(follower, fetch_offset,
+                                              self.offsets.log_end_offset, now_ms)
+
+    # ---- follower operations ---------------------------------------------------------------
+
+    async def append_replicated(self, batches: bytes, *, leader_high_watermark: int,
+                                target: FollowTarget) -> LogOffsets:
+        """Append the leader's batches as they are (offsets, epochs), then take the leader's
+        watermark as far as this log reaches. Refused once `target` is no longer followed."""
+        def append(log: Log) -> None:
+            data = replicated_part(batches, log.log_end_offset)
+            if data:
+                log.append_as_follower(data)
+            reachable = min(leader_high_watermark, log.log_end_offset)
+            log.high_watermark = max(log.high_watermark, reachable)
+
+        await self._access.run_prepared(lambda: self._as_follower(target, append),
+                                       )
+        return self.offsets
+
+    async def truncate_to(self, offset: int, *, target: FollowTarget) -> None:
+        """Drop everything from `offset` on, while still following `target` (a leader's
+        log is never truncated)."""
+        await self._access.run_prepared(
+            lambda: self._as_follower(target, lambda log: log.truncate_to(offset)),
+            )
+
+    async def start_at(self, offset: int, *, target: FollowTarget) -> None:
+        """Drop the whole log and continue at `offset` (the leader's log start is above
+        everything this replica holds)."""
+        await self._access.run_prepared(
+            lambda: self._as_follower(
+                target, lambda log: log.truncate_fully_and_start_at(offset)),
+            )
+
+    def _as_follower(self, target: FollowTarget,
+                     operation: Callable[[Log], T]) -> Callable[[Log], T]:
+        if self.follow_target is not target or self._leader_epoch is not None:
+            raise NotLeaderForPartition(f"{self.tp} no longer follows {target}")
+        return operation
+
+    async def latest_epoch(self) -> int:
+        return await self._access.run(lambda log: int(log.latest_epoch))
+
+    async def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """Kafka's answer to OffsetForLeaderEpoch: the largest epoch <= `epoch` this log
+        holds and the offset where it ended; (-1, -1) when there is none. An epoch newer
+        than the log's latest ended at the log end: nothing was written in between."""
+        return await self._access.run(lambda log: epoch_end_on_leader(
+            epoch, latest_epoch=log.latest_epoch, log_end_offset=log.log_end_offset,
+            lookup=log.end_offset_for_epoch))
 
     async def read(self, offset: int, max_bytes: int, *, max_offset: int | None,
                    min_one_batch: bool) -> ReadResult:
-        return await self._exclusive(lambda log: log.read(
+        return await self._access.run(lambda log: log.read(
             offset, max_bytes, max_offset=max_offset, min_one_batch=min_one_batch))
 
     async def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
-        return await self._exclusive(lambda log: log.offset_for_timestamp(timestamp))
+        return await self._access.run(lambda log: log.offset_for_timestamp(timestamp))
 
     async def max_timestamp(self) -> tuple[int, int] | None:
-        return await self._exclusive(lambda log: log.offset_of_max_timestamp())
+        return await self._access.run(lambda log: log.offset_of_max_timestamp())
 
     async def maintain(self) -> None:
         """Retention, then rolling, then (for compacted topics) cleaning."""
@@ -131,14 +242,14 @@ class Partition:
             if self.config.compact:
                 log.compact()
 
-        await self._exclusive(maintain)
+        await self._access.run(maintain)
 
     async def flush(self) -> None:
-        await self._exclusive(lambda log: log.flush())
+        await self._access.run(lambda log: log.flush())
 
     async def update_config(self, config: TopicConfig) -> None:
         if config != self.config:
-            await self._exclusive(lambda log: log.update_config(config))
+            await self._access.run(lambda log: log.update_config(config))
             self.config = config
 
     async def close(self, *, delete: bool) -> None:
@@ -149,8 +260,8 @@ class Partition:
             else:
                 log.close()
 
-        if not self._closed:
-            await self._exclusive(close, closing=True)
+        if not self._access.closed:
+            await self._access.run(close, closing=True)
             self._metrics.forget_partition(self.tp)
 
     def _observe(self, offsets: LogOffsets) -> None:
@@ -162,77 +273,14 @@ class Partition:
 
     async def wait_committed(self, offset: int, *, timeout_s: float) -> bool:
         """Whether the high watermark passed `offset` within the timeout: what acks=all
-        waits for. With replication factor 1 it already has when the append returns."""
-        deadline = time.monotonic() + timeout_s
-        loop = asyncio.get_running_loop()
-        while self.offsets.high_watermark <= offset:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self._closed:
-                return False
-            waiter: asyncio.Future[None] = loop.create_future()
-            self.add_waiter(waiter)
-            try:
-                await asyncio.wait_for(asyncio.shield(waiter), remaining)
-            except TimeoutError:
-                return False
-            finally:
-                self.remove_waiter(waiter)
-        return True
+        waits for."""
+        return await self._access.wait_committed(offset, timeout_s=timeout_s)
 
-    def add_waiter(self, waiter: asyncio.Future[None]) -> None:
-        self._waiters.add(waiter)
+    def add_waiter(self, waiter: asyncio.Future[None], *, log_end: bool = False) -> None:
+        self._access.add_waiter(waiter, log_end=log_end)
 
     def remove_waiter(self, waiter: asyncio.Future[None]) -> None:
-        self._waiters.discard(waiter)
+        self._access.remove_waiter(waiter)
 
     def wake_waiters(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
-
-    # ---- the one way into the log --------------------------------------------------------
-
-    async def _exclusive(self, operation: Callable[[Log], T], *, closing: bool = False) -> T:
-        return await self._exclusive_prepared(lambda: operation, closing=closing)
-
-    async def _exclusive_prepared(self, prepare: Callable[[], Callable[[Log], T]], *,
-                                  closing: bool) -> T:
-        """Take the lock, let `prepare` check state on the loop and pick the operation, run
-        it in the executor; the lock is released when the executor call ends."""
-        await self._lock.acquire()
-        try:
-            if self._closed:
-                raise NotLeaderForPartition(f"{self.tp} is no longer hosted by this broker")
-            operation = prepare()
-            if closing:
-                self._closed = True
-
-            def run() -> tuple[T, LogOffsets | None]:
-                result = operation(self._log)
-                return result, (None if closing else LogOffsets.of(self._log))
-
-            future = asyncio.get_running_loop().run_in_executor(self._executor, run)
-        except BaseException:
-            self._lock.release()
-            raise
-        future.add_done_callback(self._finish)
-        result, _ = await asyncio.shield(future)
-        return result
-
-    def _finish(self, future: asyncio.Future[tuple[T, LogOffsets | None]]) -> None:
-        # Runs on the loop when the executor call ends, before the lock is free again, so
-        # snapshots are published in the order the operations ran.
-        try:
-            if future.cancelled() or future.exception() is not None:
-                return
-            offsets = future.result()[1]
-            if offsets is None:
-                return
-            grew = offsets.high_watermark > self.offsets.high_watermark
-            self.offsets = offsets
-            self._observe(offsets)
-            if grew:
-                self.wake_waiters()
-        finally:
-            self._lock.release()
+        self._access.wake_waiters()

@@ -6,6 +6,10 @@ assigned here, or whose topic is deleted (or re-created with a new id), is close
 directory deleted. Leadership comes from the partition's state in etcd and from holding the
 registration lease (see `Partition.apply_state` and `lease_lost`).
 
+Routes each partition to its replication role as states change: a leader tracks its
+followers (`Partition.leader_view`) and asks for ISR changes (`IsrUpdates`); a follower is
+handed to the fetcher of its leader (`ReplicaFetchers`).
+
 Also owns the periodic log work: retention, rolling and compaction, and flushing.
 """
 
@@ -16,12 +20,12 @@ import concurrent.futures
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from kanal.errors import KanalError, NotLeaderForPartition, UnknownTopicOrPartition
+from kanal.errors import NotLeaderForPartition, UnknownTopicOrPartition
 from kanal.meta.documents import TopicSpec
-from kanal.topic_config import TOPIC_CONFIGS, TopicConfig
+from kanal.topic_config import TopicConfig
 from kanal.types import TopicPartition
 
 from kanal_broker.log import Log
@@ -30,35 +34,17 @@ from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.partition import Partition
 from kanal_broker.partition_metadata import claim_directory
 from kanal_broker.registration import Registration
+from kanal_broker.replication.controller_link import ControllerLink
+from kanal_broker.replication.fetchers import ReplicaFetchers
+from kanal_broker.replication.isr_updates import IsrUpdates
 from kanal_broker.settings import BrokerSettings
+from kanal_broker.topic_configs import effective_config
 
 log = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def effective_config(spec: TopicSpec, broker_defaults: Mapping[str, str]) -> TopicConfig:
-    """The topic's overrides over the broker-level defaults over Kafka's. A value this
-    version cannot read is skipped (and logged) rather than making the partition unavailable."""
-    return TopicConfig.resolve(_readable(spec.configs, f"topic {spec.name}"),
-                               _readable(broker_defaults, "broker config"))
-
-
-def _readable(configs: Mapping[str, str], where: str) -> dict[str, str]:
-    usable: dict[str, str] = {}
-    for name, raw in configs.items():
-        definition = TOPIC_CONFIGS.get(name)
-        try:
-            if definition is None:
-                raise KanalError(f"unknown config {name}")
-            definition.parse(raw)
-        except KanalError as exc:
-            log.error("%s: ignoring config %s=%r: %s", where, name, raw, exc)
-            continue
-        usable[name] = raw
-    return usable
 
 
 class ReplicaManager:
@@ -73,6 +59,9 @@ class ReplicaManager:
         self._executor = executor
         self._partitions: dict[TopicPartition, Partition] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._fetchers = ReplicaFetchers(cache=cache, settings=settings)
+        self._isr_updates = IsrUpdates(link=ControllerLink(cache), metrics=metrics,
+                                       lag_time_max_ms=settings.replica_lag_time_max_ms)
         self.stopping = False
         """Set at shutdown: long polls answer at once instead of waiting."""
 
@@ -96,6 +85,28 @@ class ReplicaManager:
                 f"(leader in metadata: {leader})")
         return partition
 
+    async def follower_fetched(self, partition: Partition, follower: int,
+                               fetch_offset: int) -> None:
+        """A follower fetch reached the leader: it holds everything below `fetch_offset`.
+        Maybe commit more, maybe let the follower (back) into the ISR."""
+        spec = self._cache.topics.get(partition.tp.topic)
+        if spec is None or follower not in spec.assignment[partition.tp.partition]:
+            return
+        if fetch_offset > partition.offsets.log_end_offset:
+            # Past this log's end: the follower must truncate first (its fetch fails with
+            # OFFSET_OUT_OF_RANGE); never count it as holding offsets this leader lacks.
+            return
+        now = now_ms()
+        partition.follower_fetched(follower, fetch_offset, now)
+        await partition.advance_high_watermark()
+        view = partition.leader_view
+        if view is not None:
+            lag = view.lag(follower, partition.offsets.log_end_offset)
+            if lag is not None:
+                self._metrics.observe_replica_lag(partition.tp, follower, lag)
+            if follower not in view.maximal_isr():
+                self._isr_updates.propose(partition, now)
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -109,6 +120,8 @@ class ReplicaManager:
                                 lambda p: p.maintain()), "log-maintenance")
         self._spawn(self._every(self._settings.log_flush_interval_ms,
                                 lambda p: p.flush()), "log-flush")
+        self._spawn(self._every(max(1, self._settings.replica_lag_time_max_ms // 2),
+                                self._check_isr), "isr-check")
 
     def begin_shutdown(self) -> None:
         """Answer parked long polls now, so in-flight requests finish within the grace."""
@@ -119,12 +132,15 @@ class ReplicaManager:
     async def stop(self) -> None:
         """Cancel the background work, close every log cleanly."""
         self.begin_shutdown()
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self._fetchers.stop()
+        await self._isr_updates.stop()
         for partition in list(self._partitions.values()):
             partition.wake_waiters()
             try:
@@ -144,6 +160,15 @@ class ReplicaManager:
         for topic in {tp.topic for tp in self._partitions}:
             self._apply_states(topic)
         self._update_counts()
+        self._spawn(self._advance_watermarks(list(self._partitions.values())),
+                    "advance-watermarks")
+
+    async def _advance_watermarks(self, partitions: list[Partition]) -> None:
+        """Leading again (or for the first time since start): what the ISR holds is
+        committed, e.g. the whole log when the ISR is this leader alone."""
+        for partition in partitions:
+            with contextlib.suppress(NotLeaderForPartition):  # closed meanwhile
+                await partition.advance_high_watermark()
 
     # ---- following metadata ------------------------------------------------------------------
 
@@ -171,6 +196,7 @@ class ReplicaManager:
             if tp.partition not in wanted or spec is None or partition.topic_id != spec.topic_id:
                 log.info("removing %s-%d from this broker", tp.topic, tp.partition)
                 del self._partitions[tp]
+                self._fetchers.unfollow(partition)
                 partition.wake_waiters()
                 await partition.close(delete=True)
         if spec is not None:
@@ -183,6 +209,8 @@ class ReplicaManager:
                 else:
                     await existing.update_config(config)
         self._apply_states(topic)
+        await self._advance_watermarks(
+            [p for tp, p in self._partitions.items() if tp.topic == topic])
         self._update_counts()
 
     async def _open(self, tp: TopicPartition, spec: TopicSpec, config: TopicConfig) -> Partition:
@@ -194,8 +222,6 @@ class ReplicaManager:
             return Log.open(directory, config, now_ms=now_ms)
 
         opened = await loop.run_in_executor(self._executor, open_log)
-        # Replication factor 1: every record this broker holds is committed.
-        opened.high_watermark = opened.log_end_offset
         log.info("opened %s at %s (offsets %d..%d)", tp, directory,
                  opened.log_start_offset, opened.log_end_offset)
         return Partition(tp, topic_id=spec.topic_id, log=opened, config=config,
@@ -203,15 +229,26 @@ class ReplicaManager:
                          holds_lease=self._registration.holds_lease)
 
     def _apply_states(self, topic: str) -> None:
+        spec = self._cache.topics.get(topic)
         for tp, partition in self._partitions.items():
-            if tp.topic == topic:
-                view = self._cache.partition(tp.topic, tp.partition)
-                partition.apply_state(
-                    view.state if view else None,
-                    mod_revision=view.mod_revision if view else 0,
-                    broker_id=self._broker_id,
-                    registration_revision=self._registration.revision,
-                )
+            if tp.topic != topic:
+                continue
+            view = self._cache.partition(tp.topic, tp.partition)
+            replicas = spec.assignment[tp.partition] if spec else []
+            partition.apply_state(
+                view.state if view else None,
+                mod_revision=view.mod_revision if view else 0,
+                broker_id=self._broker_id,
+                registration_revision=self._registration.revision,
+                replicas=replicas,
+                now_ms=now_ms(),
+            )
+            state = partition.state
+            if (partition.leader_epoch() is None and state is not None and state.leader >= 0
+                    and state.leader != self._broker_id):
+                self._fetchers.follow(partition, state.leader, state.leader_epoch)
+            else:
+                self._fetchers.unfollow(partition)
 
     def partition_dir(self, tp: TopicPartition) -> Path:
         return self._settings.data_dir / f"{tp.topic}-{tp.partition}"
@@ -224,9 +261,22 @@ class ReplicaManager:
                 log.warning("%s is not assigned to this broker; leaving it alone", path)
 
     def _update_counts(self) -> None:
+        led = [p for p in self._partitions.values() if p.leader_view is not None]
         self._metrics.partition_count.set(len(self._partitions))
-        self._metrics.leader_count.set(
-            sum(1 for p in self._partitions.values() if p.leader_epoch() is not None))
+        self._metrics.leader_count.set(len(led))
+        self._metrics.under_replicated.set(
+            sum(1 for p in led if p.leader_view and len(p.leader_view.isr)
+                < len(p.leader_view.replicas)))
+        self._metrics.under_min_isr.set(
+            sum(1 for p in led if p.leader_view and len(p.leader_view.isr)
+                < p.config.min_insync_replicas))
+        for partition in self._partitions.values():
+            if partition.leader_view is None:
+                self._metrics.forget_replica_lag(partition.tp)
+
+    async def _check_isr(self, partition: Partition) -> None:
+        if partition.leader_view is not None:
+            self._isr_updates.propose(partition, now_ms())
 
     # ---- periodic log work -------------------------------------------------------------------
 
@@ -253,4 +303,11 @@ class ReplicaManager:
                 log.critical("background task %s died", name, exc_info=True)
                 raise
 
-        self._tasks.append(asyncio.create_task(guarded(), name=name))
+        task = asyncio.create_task(guarded(), name=name)
+        self._tasks.append(task)
+        # One-shot tasks leave the list when done; the long-lived ones stay until stop.
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)

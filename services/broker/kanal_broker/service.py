@@ -17,6 +17,7 @@ from kanal.v1 import broker_pb2, broker_pb2_grpc
 from kanal_broker.handlers.fetch import FetchHandler
 from kanal_broker.handlers.list_offsets import ListOffsetsHandler
 from kanal_broker.handlers.metadata import describe_cluster
+from kanal_broker.handlers.offset_for_leader_epoch import OffsetForLeaderEpochHandler
 from kanal_broker.handlers.outcome import first_error
 from kanal_broker.handlers.produce import ProduceHandler
 from kanal_broker.handlers.produce_stream import produce_stream
@@ -45,6 +46,10 @@ def _list_codes(response: broker_pb2.ListOffsetsResponse) -> Iterable[int]:
     return (p.error_code for t in response.topics for p in t.partitions)
 
 
+def _epoch_codes(response: broker_pb2.OffsetForLeaderEpochResponse) -> Iterable[int]:
+    return (p.error_code for t in response.topics for p in t.partitions)
+
+
 def _metadata_codes(response: broker_pb2.MetadataResponse) -> Iterable[int]:
     return (t.error_code for t in response.topics)
 
@@ -58,6 +63,7 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
         self._produce = ProduceHandler(replicas, metrics, message_max_bytes=message_max_bytes)
         self._fetch = FetchHandler(replicas, metrics)
         self._list_offsets = ListOffsetsHandler(replicas)
+        self._epochs = OffsetForLeaderEpochHandler(replicas)
 
     async def Produce(
             self, request: broker_pb2.ProduceRequest,
@@ -75,6 +81,12 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
             context: Context) -> broker_pb2.ListOffsetsResponse:
         return await self._serve("ListOffsets", context,
                                  self._list_offsets.list_offsets(request), _list_codes)
+
+    async def OffsetForLeaderEpoch(
+            self, request: broker_pb2.OffsetForLeaderEpochRequest,
+            context: Context) -> broker_pb2.OffsetForLeaderEpochResponse:
+        return await self._serve("OffsetForLeaderEpoch", context,
+                                 self._epochs.answer(request), _epoch_codes)
 
     async def Metadata(
             self, request: broker_pb2.MetadataRequest,

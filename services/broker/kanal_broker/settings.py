@@ -55,6 +55,24 @@ class BrokerSettings:
     log_flush_interval_ms: int = 60_000
     """How often every partition's log is flushed to disk (fsync)."""
 
+    replica_lag_time_max_ms: int = 30_000
+    """A follower that has not caught up to the leader's log end for this long leaves the
+    ISR (Kafka's replica.lag.time.max.ms); the leader checks every half of it."""
+
+    replica_fetch_max_bytes: int = 1024 * 1024
+    """Bound on each partition's data in one follower fetch (replica.fetch.max.bytes); at
+    least one batch is always sent."""
+
+    replica_fetch_response_max_bytes: int = 10 * 1024 * 1024
+    """Bound on a whole follower fetch answer (replica.fetch.response.max.bytes)."""
+
+    replica_fetch_wait_max_ms: int = 500
+    """How long a follower fetch waits on the leader for new data (replica.fetch.wait.max.ms);
+    must stay below replica_lag_time_max_ms, or idle followers would drop out of the ISR."""
+
+    replica_fetch_backoff_ms: int = 1000
+    """Pause before fetching again from a leader that failed or cannot be reached."""
+
     shutdown_grace_s: float = 5.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
 

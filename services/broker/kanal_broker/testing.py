@@ -26,8 +26,16 @@ from kanal.devcluster.ports import free_port
 from kanal.meta.documents import PartitionState, TopicSpec
 from kanal.meta.layout import Layout
 from kanal.records.builder import BatchBuilder
+from kanal.records.header import iter_batches
+from kanal.topic_config import TopicConfig
 from kanal.types import HostPort
 from kanal.v1 import broker_pb2, broker_pb2_grpc
+
+from kanal_broker.log import Log
+
+# Flags that make replication quick to observe in tests: short long polls and back-offs.
+FAST_REPLICATION_ARGS = ("--replica-fetch-wait-max-ms", "100",
+                         "--replica-fetch-backoff-ms", "100")
 
 
 @dataclass
@@ -194,13 +202,42 @@ def make_kafka_python_batch(values: Sequence[bytes], *, timestamp_ms: int,
     return bytes(builder.build())
 
 
+@dataclass(frozen=True)
+class StoredLog:
+    """A stopped broker's partition log, read from its directory."""
+
+    batches: dict[int, bytes]
+    """Each whole batch as stored, by base offset."""
+    high_watermark: int
+    log_end_offset: int
+
+
+def read_stored_log(directory: Path) -> StoredLog:
+    """Open a partition directory of a broker that is not running and read every batch."""
+    log = Log.open(directory, TopicConfig.resolve({}), now_ms=lambda: int(time.time() * 1000))
+    try:
+        batches: dict[int, bytes] = {}
+        offset = log.log_start_offset
+        while offset < log.log_end_offset:
+            read = log.read(offset, 1 << 20)
+            if not read.records:
+                break
+            for position, header in iter_batches(read.records):
+                batches[header.base_offset] = read.records[position:position + header.size]
+            offset = read.next_offset
+        return StoredLog(batches, int(log.high_watermark), int(log.log_end_offset))
+    finally:
+        log.abandon()
+
+
 # ---- request builders ----------------------------------------------------------------------
 
 
 def produce_request(topic: str, partition: int, records: bytes, *, acks: int = 1,
-                    correlation_id: int = 0) -> broker_pb2.ProduceRequest:
+                    correlation_id: int = 0,
+                    timeout_ms: int = 10_000) -> broker_pb2.ProduceRequest:
     return broker_pb2.ProduceRequest(
-        correlation_id=correlation_id, acks=acks, timeout_ms=10_000,
+        correlation_id=correlation_id, acks=acks, timeout_ms=timeout_ms,
         topics=[broker_pb2.TopicProduceData(topic=topic, partitions=[
             broker_pb2.PartitionProduceData(partition=partition, records=records)])])
 

@@ -39,9 +39,11 @@ async def test_list_offsets(shared_writer: ClusterWriter,
     assert await _list(shared_stub, topic_name, -2) == (0, 0, -1)
     assert await _list(shared_stub, topic_name, -1) == (0, 6, -1)
     assert await _list(shared_stub, topic_name, -3) == (0, 2, 5002)
-    assert await _list(shared_stub, topic_name, 0) == (0, 0, 1001)
-    assert await _list(shared_stub, topic_name, 1001) == (0, 0, 1001)
-    assert await _list(shared_stub, topic_name, 1002) == (0, 2, 5002)
+    # Record precision, as Kafka answers: the first record at or after the time, and its
+    # own timestamp (the log resolves inside the batch).
+    assert await _list(shared_stub, topic_name, 0) == (0, 0, 1000)
+    assert await _list(shared_stub, topic_name, 1001) == (0, 1, 1001)
+    assert await _list(shared_stub, topic_name, 1002) == (0, 2, 5000)
     assert await _list(shared_stub, topic_name, 6000) == (0, -1, -1)
     listed = await shared_stub.ListOffsets(list_offsets_request(topic_name, 0, -1))
     assert listed.topics[0].partitions[0].leader_epoch == 3

@@ -52,9 +52,33 @@ def test_any_pod_name_gives_its_ordinal(prefix: str, ordinal: int) -> None:
     assert broker_id_from_hostname(f"{prefix}-{ordinal}") == ordinal
 
 
+def test_replication_flags() -> None:
+    settings, _ = parse_settings(["--broker-id", "1"], {})
+    assert (settings.replica_lag_time_max_ms, settings.replica_fetch_max_bytes,
+            settings.replica_fetch_wait_max_ms) == (30_000, 1024 * 1024, 500)
+    env = {"KANAL_BROKER_REPLICA_FETCH_MAX_BYTES": "4096"}
+    settings, _ = parse_settings(["--broker-id", "1", "--replica-lag-time-max-ms", "900",
+                                  "--replica-fetch-wait-max-ms", "50",
+                                  "--replica-fetch-backoff-ms", "20"], env)
+    assert (settings.replica_lag_time_max_ms, settings.replica_fetch_max_bytes,
+            settings.replica_fetch_wait_max_ms, settings.replica_fetch_backoff_ms) == (
+        900, 4096, 50, 20)
+
+
+def test_help_lists_the_replication_flags() -> None:
+    result = subprocess.run([sys.executable, "-m", "kanal_broker", "--help"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    for flag in ("--replica-lag-time-max-ms", "--replica-fetch-max-bytes",
+                 "--replica-fetch-wait-max-ms"):
+        assert flag in result.stdout
+
+
 @pytest.mark.parametrize("argv", [
     [], ["--broker-id", "-1"], ["--broker-id", "1", "--message-max-bytes", "0"],
     ["--broker-id", "1", "--etcd", ""], ["--broker-id", "x"],
+    ["--broker-id", "1", "--replica-lag-time-max-ms", "0"],
+    ["--broker-id", "1", "--replica-lag-time-max-ms", "500",
+     "--replica-fetch-wait-max-ms", "500"],
 ])
 def test_bad_input_is_a_usage_error(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:

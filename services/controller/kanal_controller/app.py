@@ -26,6 +26,7 @@ from kanal_controller.catalog import Catalog
 from kanal_controller.configs import Configs
 from kanal_controller.election import Election
 from kanal_controller.fenced_writes import FencedWriter
+from kanal_controller.isr_changes import IsrChanges
 from kanal_controller.leadership import LeadershipReconciler, PartitionSummary
 from kanal_controller.metrics import ControllerMetrics
 from kanal_controller.service import ControllerService
@@ -57,7 +58,7 @@ class ControllerApp:
 
     async def start(self) -> None:
         settings = self.settings
-        self._server = grpc.aio.server()
+        self._server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         self.port = self._server.add_insecure_port(f"{settings.host}:{settings.port}")
         me = ControllerLease(
             controller_id=settings.controller_id,
@@ -88,8 +89,11 @@ class ControllerApp:
         )
         configs = Configs(etcd=self.etcd, catalog=self.catalog, layout=self.layout,
                           writer=writer, lock=lock)
+        isr_changes = IsrChanges(catalog=self.catalog, layout=self.layout, writer=writer,
+                                 live_brokers=self.live_brokers.current, lock=lock)
         service = ControllerService(cluster_id=settings.cluster_id, catalog=self.catalog,
                                     election=election, topics=topics, configs=configs,
+                                    isr_changes=isr_changes, live_brokers=self.live_brokers,
                                     metrics=self.metrics)
         controller_pb2_grpc.add_ControllerServicer_to_server(service, self._server)
         self._health = health_aio.HealthServicer()

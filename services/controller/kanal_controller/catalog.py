@@ -88,6 +88,18 @@ class Catalog:
         found.sort(key=lambda p: (p.topic, p.partition))
         return found
 
+    async def partition(self, topic: str, partition: int) -> StoredPartition | None:
+        """One partition's state, or None when absent or unreadable."""
+        entry = await self._etcd.get(self._layout.partition(topic, partition))
+        if entry is None:
+            return None
+        try:
+            state = PartitionState.from_json(entry.value)
+        except (KanalError, TypeError) as exc:
+            log.warning("ignoring malformed partition state %r: %s", entry.key, exc)
+            return None
+        return StoredPartition(topic, partition, state, entry.mod_revision)
+
     async def brokers(self) -> list[BrokerRegistration]:
         """The registered (live) brokers, by id."""
         snapshot = await self._etcd.get_prefix(self._layout.brokers_prefix)

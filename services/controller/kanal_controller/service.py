@@ -23,9 +23,12 @@ from kanal.meta.documents import BrokerRegistration, ControllerLease, TopicSpec
 from kanal.meta.etcd import EtcdError
 from kanal.v1 import common_pb2, controller_pb2, controller_pb2_grpc
 
+from kanal_controller.alter_partition import alter_partitions
+from kanal_controller.broker_watch import LiveBrokers
 from kanal_controller.catalog import Catalog
 from kanal_controller.configs import Configs
 from kanal_controller.election import Election
+from kanal_controller.isr_changes import IsrChanges
 from kanal_controller.metrics import ControllerMetrics, RequestOutcome
 from kanal_controller.topics import NewTopicRequest, Topics, TopicView
 
@@ -87,8 +90,11 @@ def _error_name(code: int) -> str:
 
 class ControllerService(controller_pb2_grpc.ControllerServicer):
     def __init__(self, *, cluster_id: str, catalog: Catalog, election: Election,
-                 topics: Topics, configs: Configs, metrics: ControllerMetrics) -> None:
+                 topics: Topics, configs: Configs, isr_changes: IsrChanges,
+                 live_brokers: LiveBrokers, metrics: ControllerMetrics) -> None:
         self._cluster_id = cluster_id
+        self._live_brokers = live_brokers
+        self._isr_changes = isr_changes
         self._catalog = catalog
         self._election = election
         self._topics = topics
@@ -189,7 +195,13 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
             try:
                 leader = await self._catalog.leader()
                 controllers = await self._catalog.controllers()
-                brokers = await self._catalog.brokers()
+                # The active controller answers with the broker set it places replicas on,
+                # so that "DescribeCluster lists N brokers" means CreateTopics can use N;
+                # etcd itself may already list a broker its watch has not delivered yet.
+                if self._election.is_active and self._live_brokers.ready.is_set():
+                    brokers = list(self._live_brokers.brokers.values())
+                else:
+                    brokers = await self._catalog.brokers()
             except EtcdError as exc:
                 outcome.error = "REQUEST_TIMED_OUT"
                 await context.abort(grpc.StatusCode.UNAVAILABLE, f"etcd: {exc}")
@@ -205,6 +217,22 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
                         info.controller_epoch = leader[1]
             return response
 
+    async def AlterPartition(self, request: controller_pb2.AlterPartitionRequest,
+                             context: grpc.aio.ServicerContext[object, object],
+                             ) -> controller_pb2.AlterPartitionResponse:
+        with self._metrics.request("AlterPartition") as outcome:
+            try:
+                response = await alter_partitions(request, self._isr_changes)
+            except NotController as exc:
+                response = controller_pb2.AlterPartitionResponse(
+                    error_code=common_pb2.ErrorCode.ValueType(exc.code),
+                    error_message=exc.message)
+                self._finish(response, [exc.code], outcome)
+                return response
+            codes = [int(p.error_code) for t in response.topics for p in t.partitions]
+            self._finish(response, codes, outcome)
+            return response
+
     async def _attempt(self, action: Awaitable[T]) -> T | KanalError:
         """The action's result, or the error to report for this one item."""
         try:
@@ -218,7 +246,8 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
             return UnknownServerError(f"unexpected error: {exc!r}")
 
     def _finish(self, response: controller_pb2.CreateTopicsResponse
-                | controller_pb2.DeleteTopicsResponse | controller_pb2.AlterConfigsResponse,
+                | controller_pb2.DeleteTopicsResponse | controller_pb2.AlterConfigsResponse
+                | controller_pb2.AlterPartitionResponse,
                 codes: list[int], outcome: RequestOutcome) -> None:
         """Attach the active controller when any item was refused with NOT_CONTROLLER, and
         report the request's first error to the metrics."""

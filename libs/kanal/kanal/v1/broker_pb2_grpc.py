@@ -61,6 +61,11 @@ class BrokerStub:
                 request_serializer=kanal_dot_v1_dot_broker__pb2.MetadataRequest.SerializeToString,
                 response_deserializer=kanal_dot_v1_dot_broker__pb2.MetadataResponse.FromString,
                 _registered_method=True)
+        self.OffsetForLeaderEpoch = channel.unary_unary(
+                '/kanal.v1.Broker/OffsetForLeaderEpoch',
+                request_serializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.FromString,
+                _registered_method=True)
 
 
 class BrokerServicer:
@@ -100,6 +105,15 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OffsetForLeaderEpoch(self, request, context):
+        """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
+        latest epoch ended on the leader, and truncates its log there before fetching, so a
+        tail the old leader never replicated is dropped. Answered by the leader only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BrokerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +141,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.Metadata,
                     request_deserializer=kanal_dot_v1_dot_broker__pb2.MetadataRequest.FromString,
                     response_serializer=kanal_dot_v1_dot_broker__pb2.MetadataResponse.SerializeToString,
+            ),
+            'OffsetForLeaderEpoch': grpc.unary_unary_rpc_method_handler(
+                    servicer.OffsetForLeaderEpoch,
+                    request_deserializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +285,33 @@ class Broker:
             '/kanal.v1.Broker/Metadata',
             kanal_dot_v1_dot_broker__pb2.MetadataRequest.SerializeToString,
             kanal_dot_v1_dot_broker__pb2.MetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OffsetForLeaderEpoch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Broker/OffsetForLeaderEpoch',
+            kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.SerializeToString,
+            kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.FromString,
             options,
             channel_credentials,
             insecure,

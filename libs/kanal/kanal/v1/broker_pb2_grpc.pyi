@@ -43,6 +43,11 @@ class BrokerStub:
     Fetch: _grpc.UnaryUnaryMultiCallable[_broker_pb2.FetchRequest, _broker_pb2.FetchResponse]
     ListOffsets: _grpc.UnaryUnaryMultiCallable[_broker_pb2.ListOffsetsRequest, _broker_pb2.ListOffsetsResponse]
     Metadata: _grpc.UnaryUnaryMultiCallable[_broker_pb2.MetadataRequest, _broker_pb2.MetadataResponse]
+    OffsetForLeaderEpoch: _grpc.UnaryUnaryMultiCallable[_broker_pb2.OffsetForLeaderEpochRequest, _broker_pb2.OffsetForLeaderEpochResponse]
+    """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
+    latest epoch ended on the leader, and truncates its log there before fetching, so a
+    tail the old leader never replicated is dropped. Answered by the leader only.
+    """
 
 @_typing.type_check_only
 class BrokerAsyncStub(BrokerStub):
@@ -59,6 +64,11 @@ class BrokerAsyncStub(BrokerStub):
     Fetch: _aio.UnaryUnaryMultiCallable[_broker_pb2.FetchRequest, _broker_pb2.FetchResponse]  # type: ignore[assignment]
     ListOffsets: _aio.UnaryUnaryMultiCallable[_broker_pb2.ListOffsetsRequest, _broker_pb2.ListOffsetsResponse]  # type: ignore[assignment]
     Metadata: _aio.UnaryUnaryMultiCallable[_broker_pb2.MetadataRequest, _broker_pb2.MetadataResponse]  # type: ignore[assignment]
+    OffsetForLeaderEpoch: _aio.UnaryUnaryMultiCallable[_broker_pb2.OffsetForLeaderEpochRequest, _broker_pb2.OffsetForLeaderEpochResponse]  # type: ignore[assignment]
+    """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
+    latest epoch ended on the leader, and truncates its log there before fetching, so a
+    tail the old leader never replicated is dropped. Answered by the leader only.
+    """
 
 class BrokerServicer(metaclass=_abc_1.ABCMeta):
     """The data plane. Any broker answers Metadata; Produce, Fetch and ListOffsets go to the
@@ -102,5 +112,16 @@ class BrokerServicer(metaclass=_abc_1.ABCMeta):
         request: _broker_pb2.MetadataRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_broker_pb2.MetadataResponse, _abc.Awaitable[_broker_pb2.MetadataResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OffsetForLeaderEpoch(
+        self,
+        request: _broker_pb2.OffsetForLeaderEpochRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_broker_pb2.OffsetForLeaderEpochResponse, _abc.Awaitable[_broker_pb2.OffsetForLeaderEpochResponse]]:
+        """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
+        latest epoch ended on the leader, and truncates its log there before fetching, so a
+        tail the old leader never replicated is dropped. Answered by the leader only.
+        """
 
 def add_BrokerServicer_to_server(servicer: BrokerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -41,6 +41,11 @@ class ControllerStub:
     DescribeTopics: _grpc.UnaryUnaryMultiCallable[_controller_pb2.DescribeTopicsRequest, _controller_pb2.DescribeTopicsResponse]
     AlterConfigs: _grpc.UnaryUnaryMultiCallable[_controller_pb2.AlterConfigsRequest, _controller_pb2.AlterConfigsResponse]
     DescribeCluster: _grpc.UnaryUnaryMultiCallable[_controller_pb2.DescribeClusterRequest, _controller_pb2.DescribeClusterResponse]
+    AlterPartition: _grpc.UnaryUnaryMultiCallable[_controller_pb2.AlterPartitionRequest, _controller_pb2.AlterPartitionResponse]
+    """Kafka's AlterPartition: a partition leader asks to change its ISR. The controller checks
+    the leader and partition epochs the request was based on against etcd and writes the new
+    state; the ISR grows only this way.
+    """
 
 @_typing.type_check_only
 class ControllerAsyncStub(ControllerStub):
@@ -55,6 +60,11 @@ class ControllerAsyncStub(ControllerStub):
     DescribeTopics: _aio.UnaryUnaryMultiCallable[_controller_pb2.DescribeTopicsRequest, _controller_pb2.DescribeTopicsResponse]  # type: ignore[assignment]
     AlterConfigs: _aio.UnaryUnaryMultiCallable[_controller_pb2.AlterConfigsRequest, _controller_pb2.AlterConfigsResponse]  # type: ignore[assignment]
     DescribeCluster: _aio.UnaryUnaryMultiCallable[_controller_pb2.DescribeClusterRequest, _controller_pb2.DescribeClusterResponse]  # type: ignore[assignment]
+    AlterPartition: _aio.UnaryUnaryMultiCallable[_controller_pb2.AlterPartitionRequest, _controller_pb2.AlterPartitionResponse]  # type: ignore[assignment]
+    """Kafka's AlterPartition: a partition leader asks to change its ISR. The controller checks
+    the leader and partition epochs the request was based on against etcd and writes the new
+    state; the ISR grows only this way.
+    """
 
 class ControllerServicer(metaclass=_abc_1.ABCMeta):
     """The control plane. Only the active controller accepts writes; a standby answers
@@ -96,5 +106,16 @@ class ControllerServicer(metaclass=_abc_1.ABCMeta):
         request: _controller_pb2.DescribeClusterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_controller_pb2.DescribeClusterResponse, _abc.Awaitable[_controller_pb2.DescribeClusterResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AlterPartition(
+        self,
+        request: _controller_pb2.AlterPartitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.AlterPartitionResponse, _abc.Awaitable[_controller_pb2.AlterPartitionResponse]]:
+        """Kafka's AlterPartition: a partition leader asks to change its ISR. The controller checks
+        the leader and partition epochs the request was based on against etcd and writes the new
+        state; the ISR grows only this way.
+        """
 
 def add_ControllerServicer_to_server(servicer: ControllerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

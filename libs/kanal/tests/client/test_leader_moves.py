@@ -61,11 +61,6 @@ def test_clients_ride_out_the_leader_going_away_and_coming_back(
         assert poll_values(consumer, 20) == [b"during-%d" % i for i in range(20)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the broker does not replicate yet: the new leader has none of the records that "
-    "acks=all acknowledged (offsets restart at 0); remove this mark when followers fetch",
-)
 def test_acks_all_follows_leadership_to_the_other_replica(two_brokers: DevCluster) -> None:
     bootstrap = two_brokers.bootstrap
     with (Admin(bootstrap_servers=bootstrap) as admin,

@@ -66,7 +66,8 @@ class FetchHandler:
             waiter: asyncio.Future[None] = loop.create_future()
             watched = [p for w in wanted if (p := self._replicas.partitions.get(w.tp))]
             for partition in watched:
-                partition.add_waiter(waiter)
+                # A follower waits for new records; a consumer for newly committed ones.
+                partition.add_waiter(waiter, log_end=request.replica_id != CONSUMER_REPLICA_ID)
             try:
                 answers = await self._read_all(request, wanted)
                 ready = sum(len(a.records) for a in answers)
@@ -107,7 +108,11 @@ class FetchHandler:
             if want.max_bytes < 0:
                 raise InvalidFetchSize(f"partition_max_bytes {want.max_bytes} is negative")
             partition = self._replicas.leader(want.tp)
-            _check_epoch(partition, want.current_leader_epoch)
+            check_epoch(partition, want.current_leader_epoch)
+            if request.replica_id != CONSUMER_REPLICA_ID:
+                # The fetch offset is the follower's log end: it may commit more.
+                await self._replicas.follower_fetched(partition, request.replica_id,
+                                                      want.offset)
             offsets = partition.offsets
             # Followers (replica_id >= 0) may read up to the log end; consumers only what is
             # committed. Until transactions exist the last stable offset is the watermark.
@@ -131,7 +136,7 @@ class FetchHandler:
         return answer
 
 
-def _check_epoch(partition: Partition, requested: int) -> None:
+def check_epoch(partition: Partition, requested: int) -> None:
     leader_epoch = partition.leader_epoch()
     if leader_epoch is None or requested in (NO_EPOCH, leader_epoch):
         return

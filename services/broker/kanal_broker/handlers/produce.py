@@ -3,8 +3,8 @@
 Checks run cheapest first and nothing is appended for a refused partition: acks, topic and
 leadership, the broker-wide size cap (before any byte is decoded), min.insync.replicas for
 acks=all; then the log validates header and CRC of every batch all-or-nothing. acks=all
-then waits until the high watermark passes the appended offsets (`Partition.wait_committed`):
-with replication factor 1 it already has; with replication this is where the ISR is awaited.
+then waits until the high watermark passes the appended offsets (`Partition.wait_committed`),
+i.e. until every ISR member has fetched them, and checks the ISR is still large enough.
 
 ProduceStream runs the same code per message. `PartitionOrder` keeps the appends of one
 stream to one partition in arrival order while messages for other partitions go ahead.
@@ -21,6 +21,7 @@ from kanal.errors import (
     InvalidRequiredAcks,
     MessageTooLarge,
     NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
     RequestTimedOut,
 )
 from kanal.types import ACKS_ALL, ACKS_LEADER, ACKS_NONE, TopicPartition
@@ -104,11 +105,8 @@ class ProduceHandler:
             if acks == ACKS_ALL:
                 _check_min_insync(partition)
             info = await partition.append(records)
-            if acks == ACKS_ALL and not await partition.wait_committed(
-                    info.last_offset, timeout_s=max(0, timeout_ms) / 1000):
-                raise RequestTimedOut(
-                    f"offsets {info.first_offset}..{info.last_offset} appended but not "
-                    f"acknowledged by the in-sync replicas within {timeout_ms} ms")
+            if acks == ACKS_ALL:
+                await _await_isr(partition, info.first_offset, info.last_offset, timeout_ms)
         except Exception as exc:  # sorted by partition_error
             error = partition_error(exc)
             return broker_pb2.PartitionProduceResponse(
@@ -124,6 +122,21 @@ class ProduceHandler:
     def _log_start(self, tp: TopicPartition) -> int:
         partition = self._replicas.partitions.get(tp)
         return partition.offsets.log_start_offset if partition else -1
+
+
+async def _await_isr(partition: Partition, first: int, last: int, timeout_ms: int) -> None:
+    """acks=all: the high watermark passed the batch, and the ISR that let it pass is still
+    at least min.insync.replicas. Without the second check a leader whose followers all
+    dropped out would "commit" alone (Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND)."""
+    if not await partition.wait_committed(last, timeout_s=max(0, timeout_ms) / 1000):
+        raise RequestTimedOut(
+            f"offsets {first}..{last} appended but not acknowledged by the in-sync replicas "
+            f"within {timeout_ms} ms")
+    try:
+        _check_min_insync(partition)
+    except NotEnoughReplicas as exc:
+        raise NotEnoughReplicasAfterAppend(
+            f"offsets {first}..{last} appended, but {exc.message}") from exc
 
 
 def _check_min_insync(partition: Partition) -> None:
