@@ -29,7 +29,7 @@ def broker_id_from_hostname(hostname: str) -> int:
     return int(match.group(1))
 
 
-def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     def default(name: str, fallback: str | None = None) -> str | None:
         return env.get(f"KANAL_BROKER_{name}", fallback)
 
@@ -96,7 +96,7 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
 def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerSettings, str]:
     """The settings and the log level; exits with a usage message on bad input."""
-    parser = _parser(env)
+    parser = build_parser(env)
     args = parser.parse_args(argv)
     broker_id: int | None = args.broker_id
     if args.broker_id_from_hostname:
