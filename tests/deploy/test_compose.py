@@ -21,7 +21,8 @@ from .code_contract import (
     controller_settings,
 )
 
-COMPOSE_SCHEMA = Path("/work/shared/schemas/compose-spec.json")
+# A copy of the Compose Specification schema (compose-spec/compose-spec, schema/compose-spec.json).
+COMPOSE_SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 BROKERS = ["broker-1", "broker-2", "broker-3"]
 CONTROLLERS = ["controller-1", "controller-2", "controller-3"]
 
