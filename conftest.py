@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -33,3 +35,20 @@ async def etcd_client(etcd: EtcdProcess) -> AsyncIterator[Etcd]:
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_client_threads() -> Iterator[None]:
+    """Fail a test that leaves a sync client (Producer, Consumer, Admin) open: its loop
+    thread would keep retrying against whatever it pointed at, long after the test."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+
+    def leaked() -> list[str]:
+        return [t.name for t in threading.enumerate()
+                if t.ident not in before and t.name.startswith("kanal-") and t.is_alive()]
+
+    deadline = time.monotonic() + 5
+    while leaked() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not leaked(), f"client threads left running: {leaked()}; close the client"
