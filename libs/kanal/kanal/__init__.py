@@ -13,6 +13,7 @@ from kanal.client.aio_admin import AIOAdmin
 from kanal.client.aio_consumer import AIOConsumer
 from kanal.client.aio_producer import AIOProducer
 from kanal.client.consumer import Consumer
+from kanal.client.group_types import ConsumerRebalanceListener, OffsetAndMetadata
 from kanal.client.offsets import OffsetAndTimestamp
 from kanal.client.producer import Producer
 from kanal.client.records import ConsumerRecord, NewTopic, RecordMetadata
@@ -26,8 +27,10 @@ __all__ = [
     "ConfigResource",
     "ConfigResourceType",
     "Consumer",
+    "ConsumerRebalanceListener",
     "ConsumerRecord",
     "NewTopic",
+    "OffsetAndMetadata",
     "OffsetAndTimestamp",
     "Producer",
     "RecordMetadata",

@@ -89,6 +89,10 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--replica-fetch-backoff-ms", type=int,
                    default=default("REPLICA_FETCH_BACKOFF_MS", "1000"),
                    help="pause after a failed follower fetch (replica.fetch.backoff.ms)")
+    p.add_argument("--controlled-shutdown-timeout-ms", type=int,
+                   default=default("CONTROLLED_SHUTDOWN_TIMEOUT_MS", "30000"),
+                   help="on SIGTERM, how long to wait for the controller to move this broker's "
+                   "leaderships to other in-sync replicas before stopping anyway; 0 skips it")
     p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     return p
@@ -117,6 +121,8 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
            args.replica_fetch_response_max_bytes,
            args.replica_fetch_wait_max_ms, args.replica_fetch_backoff_ms) <= 0:
         parser.error("--replica-* values must be positive")
+    if args.controlled_shutdown_timeout_ms < 0:
+        parser.error("--controlled-shutdown-timeout-ms must be >= 0")
     if args.replica_fetch_wait_max_ms >= args.replica_lag_time_max_ms:
         parser.error("--replica-fetch-wait-max-ms must be below --replica-lag-time-max-ms")
     try:
@@ -144,6 +150,7 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         replica_fetch_response_max_bytes=args.replica_fetch_response_max_bytes,
         replica_fetch_wait_max_ms=args.replica_fetch_wait_max_ms,
         replica_fetch_backoff_ms=args.replica_fetch_backoff_ms,
+        controlled_shutdown_timeout_ms=args.controlled_shutdown_timeout_ms,
     )
     return settings, str(args.log_level)
 

@@ -21,10 +21,14 @@ from kanal.meta.etcd import Etcd
 from kanal.meta.layout import Layout
 from kanal.v1 import broker_pb2, broker_pb2_grpc
 
+from kanal_broker.controlled_shutdown import controlled_shutdown
+from kanal_broker.groups.server.runtime import GroupsRuntime
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.metrics import BrokerMetrics
+from kanal_broker.producer_ids import ProducerIds
 from kanal_broker.registration import Registration
 from kanal_broker.replica_manager import ReplicaManager
+from kanal_broker.replication.controller_link import ControllerLink
 from kanal_broker.service import BrokerService
 from kanal_broker.settings import BrokerSettings
 
@@ -48,6 +52,9 @@ class BrokerApp:
             max_workers=8, thread_name_prefix="kanal-log")
         self.replicas = ReplicaManager(settings, self.cache, self.registration, self.metrics,
                                        self.executor)
+        self.groups = GroupsRuntime(cache=self.cache, replicas=self.replicas,
+                                    registry=self.metrics.registry)
+        self.producer_ids = ProducerIds(self.cache, broker_id=settings.broker_id)
         self.health = HealthServicer()
         # No SO_REUSEPORT: a second broker on a taken port must fail, not silently share it.
         self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
@@ -65,7 +72,10 @@ class BrokerApp:
         await self.registration.start()
         broker_pb2_grpc.add_BrokerServicer_to_server(BrokerService(
             replicas=self.replicas, cache=self.cache, metrics=self.metrics,
-            cluster_id=s.cluster_id, message_max_bytes=s.message_max_bytes), self.server)
+            cluster_id=s.cluster_id, message_max_bytes=s.message_max_bytes,
+            producer_ids=self.producer_ids), self.server)
+        self.groups.register(self.server)
+        self.groups.start()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.server.add_insecure_port(f"{s.host}:{s.port}")
         await self.server.start()
@@ -73,10 +83,13 @@ class BrokerApp:
         log.info("broker %d serving on %s:%d", s.broker_id, s.host, s.port)
 
     async def stop(self) -> None:
+        await self._hand_over_leaderships()
         self._stopping = True
         await self._refresh_health()
         self.replicas.begin_shutdown()
         await self.server.stop(self.settings.shutdown_grace_s)
+        await self.groups.stop()
+        await self.producer_ids.close()
         await self.replicas.stop()
         await self.registration.stop()
         await self.cache.stop()
@@ -86,6 +99,29 @@ class BrokerApp:
         self.executor.shutdown(wait=True)
         self.metrics.stop()
         log.info("broker %d stopped", self.settings.broker_id)
+
+    async def _hand_over_leaderships(self) -> None:
+        """Controlled shutdown, while still serving: requests for the partitions that move
+        are answered NOT_LEADER, which sends clients to the new leaders."""
+        timeout_ms = self.settings.controlled_shutdown_timeout_ms
+        if not self._started or timeout_ms <= 0 or not self.registration.holds_lease():
+            return
+        if not any(p.leader_view is not None and len(p.leader_view.isr) > 1
+                   for p in self.replicas.partitions.values()):
+            return  # it leads nothing another replica could take over
+        if self.cache.controller is None:
+            # Nobody to ask (no controller, or one being elected): waiting could only delay
+            # the stop; the failover after the lease goes is what keeps the data safe.
+            log.warning("no active controller known: stopping without controlled shutdown")
+            return
+        link = ControllerLink(self.cache)
+        try:
+            await controlled_shutdown(link, broker_id=self.settings.broker_id,
+                                      broker_epoch=self.registration.revision,
+                                      timeout_s=timeout_ms / 1000,
+                                      unreachable_s=self.settings.session_timeout_ms / 1000)
+        finally:
+            await link.close()
 
     def _lease_lost(self) -> None:
         self.replicas.lease_lost()

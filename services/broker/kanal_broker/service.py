@@ -23,6 +23,7 @@ from kanal_broker.handlers.produce import ProduceHandler
 from kanal_broker.handlers.produce_stream import produce_stream
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.metrics import BrokerMetrics
+from kanal_broker.producer_ids import ProducerIds
 from kanal_broker.replica_manager import ReplicaManager
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,10 @@ def _metadata_codes(response: broker_pb2.MetadataResponse) -> Iterable[int]:
 
 class BrokerService(broker_pb2_grpc.BrokerServicer):
     def __init__(self, *, replicas: ReplicaManager, cache: MetadataCache,
-                 metrics: BrokerMetrics, cluster_id: str, message_max_bytes: int) -> None:
+                 metrics: BrokerMetrics, cluster_id: str, message_max_bytes: int,
+                 producer_ids: ProducerIds) -> None:
         self._cache = cache
+        self._producer_ids = producer_ids
         self._metrics = metrics
         self._cluster_id = cluster_id
         self._produce = ProduceHandler(replicas, metrics, message_max_bytes=message_max_bytes)
@@ -95,6 +98,13 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
             return describe_cluster(self._cache, self._cluster_id, request)
 
         return await self._serve("Metadata", context, describe(), _metadata_codes)
+
+    async def InitProducerId(
+            self, request: broker_pb2.InitProducerIdRequest,
+            context: Context) -> broker_pb2.InitProducerIdResponse:
+        return await self._serve("InitProducerId", context,
+                                 self._producer_ids.init_producer_id(request),
+                                 lambda response: (response.error_code,))
 
     async def ProduceStream(
             self, request_iterator: AsyncIterator[broker_pb2.ProduceRequest],

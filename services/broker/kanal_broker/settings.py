@@ -73,6 +73,11 @@ class BrokerSettings:
     replica_fetch_backoff_ms: int = 1000
     """Pause before fetching again from a leader that failed or cannot be reached."""
 
+    controlled_shutdown_timeout_ms: int = 30000
+    """On SIGTERM, how long the broker keeps asking the controller to move its leaderships
+    to other in-sync replicas before it stops anyway (Kafka's controlled.shutdown.*); 0
+    skips controlled shutdown."""
+
     shutdown_grace_s: float = 5.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
 

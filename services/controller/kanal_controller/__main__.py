@@ -61,6 +61,19 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                         default=env("DEFAULT_REPLICATION_FACTOR", 1),
                         help="replication factor of a topic created without one"
                              " (env KANAL_CONTROLLER_DEFAULT_REPLICATION_FACTOR)")
+    parser.add_argument("--auto-leader-rebalance", default=env("AUTO_LEADER_REBALANCE", "true"),
+                        choices=["true", "false"], type=str.lower,
+                        help="move leadership back to preferred replicas when a broker is"
+                             " imbalanced (env KANAL_CONTROLLER_AUTO_LEADER_REBALANCE)")
+    parser.add_argument("--leader-imbalance-percentage", type=int,
+                        default=env("LEADER_IMBALANCE_PERCENTAGE", 10),
+                        help="a broker is imbalanced when more than this percentage of the"
+                             " partitions preferring it are led elsewhere"
+                             " (env KANAL_CONTROLLER_LEADER_IMBALANCE_PERCENTAGE)")
+    parser.add_argument("--leader-imbalance-check-interval-ms", type=int,
+                        default=env("LEADER_IMBALANCE_CHECK_INTERVAL_MS", 300000),
+                        help="how often the leader balance is checked"
+                             " (env KANAL_CONTROLLER_LEADER_IMBALANCE_CHECK_INTERVAL_MS)")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"), type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="logging level (env KANAL_CONTROLLER_LOG_LEVEL)")
@@ -83,9 +96,13 @@ def parse_settings(argv: Sequence[str] | None = None,
         parser.error("--etcd: no endpoint given")
     for flag, value in (("--session-timeout-ms", args.session_timeout_ms),
                         ("--default-partitions", args.default_partitions),
-                        ("--default-replication-factor", args.default_replication_factor)):
+                        ("--default-replication-factor", args.default_replication_factor),
+                        ("--leader-imbalance-check-interval-ms",
+                         args.leader_imbalance_check_interval_ms)):
         if value < 1:
             parser.error(f"{flag} must be at least 1")
+    if not 0 <= args.leader_imbalance_percentage <= 100:
+        parser.error("--leader-imbalance-percentage must be within 0..100")
     settings = ControllerSettings(
         controller_id=args.controller_id,
         host=args.host,
@@ -97,6 +114,9 @@ def parse_settings(argv: Sequence[str] | None = None,
         session_timeout_ms=args.session_timeout_ms,
         default_partitions=args.default_partitions,
         default_replication_factor=args.default_replication_factor,
+        auto_leader_rebalance=args.auto_leader_rebalance == "true",
+        leader_imbalance_percentage=args.leader_imbalance_percentage,
+        leader_imbalance_check_interval_ms=args.leader_imbalance_check_interval_ms,
     )
     return settings, args.log_level
 

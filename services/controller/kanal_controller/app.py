@@ -24,11 +24,14 @@ from kanal.v1 import controller_pb2, controller_pb2_grpc
 from kanal_controller.broker_watch import LiveBrokers
 from kanal_controller.catalog import Catalog
 from kanal_controller.configs import Configs
+from kanal_controller.controlled_shutdown import ControlledShutdown, ShuttingDown
 from kanal_controller.election import Election
 from kanal_controller.fenced_writes import FencedWriter
 from kanal_controller.isr_changes import IsrChanges
 from kanal_controller.leadership import LeadershipReconciler, PartitionSummary
 from kanal_controller.metrics import ControllerMetrics
+from kanal_controller.preferred_leader import BalanceSettings, LeaderElections
+from kanal_controller.producer_ids import ProducerIdAllocator
 from kanal_controller.service import ControllerService
 from kanal_controller.settings import ControllerSettings
 from kanal_controller.tasks import TaskOwner
@@ -55,6 +58,7 @@ class ControllerApp:
         self.election: Election | None = None
         self.live_brokers = LiveBrokers(self.etcd, self.layout, on_change=self._brokers_changed)
         self._reconciler: LeadershipReconciler | None = None
+        self._shutting_down: ShuttingDown | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -72,13 +76,27 @@ class ControllerApp:
         )
         writer = FencedWriter(self.etcd, lambda: election.fence)
         lock = asyncio.Lock()  # one metadata mutation at a time on the active controller
+        shutting_down = self._shutting_down = ShuttingDown(self.live_brokers.current)
         self._reconciler = LeadershipReconciler(
             catalog=self.catalog, layout=self.layout, writer=writer,
             live_brokers=lambda: frozenset(self.live_brokers.current()),
             is_active=lambda: election.is_active and self.live_brokers.ready.is_set(),
             lock=lock, max_txn_ops=settings.etcd_max_txn_ops,
             on_election=self.metrics.leader_elections.inc, on_summary=self._report,
+            shutting_down=shutting_down.ids,
         )
+        controlled_shutdown = ControlledShutdown(
+            etcd=self.etcd, layout=self.layout, catalog=self.catalog, writer=writer,
+            shutting_down=shutting_down, reconcile=self._reconciler.reconcile)
+        elections = LeaderElections(
+            catalog=self.catalog, layout=self.layout, writer=writer, lock=lock,
+            eligible=lambda: frozenset(shutting_down.eligible()),
+            is_active=lambda: election.is_active and self.live_brokers.ready.is_set(),
+            settings=BalanceSettings(
+                enabled=settings.auto_leader_rebalance,
+                imbalance_percent=settings.leader_imbalance_percentage,
+                check_interval_s=settings.leader_imbalance_check_interval_ms / 1000),
+            on_election=self.metrics.leader_elections.inc)
         topics = Topics(
             catalog=self.catalog, layout=self.layout, writer=writer,
             live_brokers=self.live_brokers.current, lock=lock,
@@ -90,11 +108,15 @@ class ControllerApp:
         configs = Configs(etcd=self.etcd, catalog=self.catalog, layout=self.layout,
                           writer=writer, lock=lock)
         isr_changes = IsrChanges(catalog=self.catalog, layout=self.layout, writer=writer,
-                                 live_brokers=self.live_brokers.current, lock=lock)
+                                 live_brokers=shutting_down.eligible, lock=lock)
         service = ControllerService(cluster_id=settings.cluster_id, catalog=self.catalog,
                                     election=election, topics=topics, configs=configs,
                                     isr_changes=isr_changes, live_brokers=self.live_brokers,
-                                    metrics=self.metrics)
+                                    metrics=self.metrics,
+                                    controlled_shutdown=controlled_shutdown,
+                                    elections=elections,
+                                    producer_ids=ProducerIdAllocator(
+                                        etcd=self.etcd, layout=self.layout, writer=writer))
         controller_pb2_grpc.add_ControllerServicer_to_server(service, self._server)
         self._health = health_aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
@@ -105,6 +127,7 @@ class ControllerApp:
         self._tasks.spawn(self.live_brokers.run(), "live-brokers")
         self._tasks.spawn(election.run(), "election")
         self._tasks.spawn(self._reconciler.run(), "leadership")
+        self._tasks.spawn(elections.run(), "leader-rebalance")
         self._tasks.spawn(self._serving_once_connected(), "health")
         log.info("controller %s listening on %s:%d", settings.controller_id, settings.host,
                  self.port)
@@ -143,6 +166,8 @@ class ControllerApp:
 
     def _brokers_changed(self) -> None:
         self.metrics.live_brokers.set(len(self.live_brokers.brokers))
+        if self._shutting_down is not None:
+            self._shutting_down.forget_departed()
         if self._reconciler is not None:
             self._reconciler.kick()
 

@@ -5,21 +5,28 @@ partition whenever the live set or the controller's activity changes. Reconcilin
 state, rather than reacting to single events, also repairs what happened while no controller
 was active, and coalesces bursts of broker changes into one pass.
 
-The rule, Kafka's with unclean election disabled:
+The rule, Kafka's (unclean election only where a topic enables it):
 - a departed broker leaves every ISR it is in, unless it is the last member: the ISR never
   becomes empty, so the last in-sync replica is remembered and only it can lead again;
 - a partition whose leader departed gets the first replica (preferred order) that is live and
   in the ISR; with none, it goes offline (leader -1);
 - an offline partition whose ISR holds a live broker gets it as leader (so a returning last
   ISR member restores the partition);
+- where the topic sets unclean.leader.election.enable=true, a partition with no live in-sync
+  replica goes to its first live replica, which becomes the whole ISR (availability over
+  the writes only the lost ISR held);
 - a leader change bumps leader_epoch; every change bumps partition_epoch.
+
+A broker in controlled shutdown counts as departed, with one exception: a partition it leads
+with no other live in-sync replica keeps it as leader (going offline before the broker has
+even stopped would only shorten the partition's life).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 
 from kanal.errors import NotController
@@ -34,6 +41,7 @@ from kanal_controller.fenced_writes import FENCE_COMPARES, FencedWriter
 log = logging.getLogger(__name__)
 
 _RETRY_DELAY_S = 0.5
+UNCLEAN_ELECTION = "unclean.leader.election.enable"
 
 
 @dataclass(slots=True)
@@ -49,8 +57,12 @@ class PartitionSummary:
         self.offline += 0 if online else 1
 
 
-def elect(state: PartitionState, replicas: Sequence[int], live: Set[int]) -> PartitionState | None:
-    """The partition's next state for this live set, or None when nothing changes."""
+def elect(state: PartitionState, replicas: Sequence[int], live: Set[int], *,
+          unclean: bool = False) -> PartitionState | None:
+    """The partition's next state for this live set, or None when nothing changes. With
+    `unclean` (the topic's unclean.leader.election.enable), a partition with no live in-sync
+    replica goes to its first live replica, which becomes the whole ISR: whatever only the
+    lost ISR held is gone, the price of availability."""
     live_isr = [b for b in state.isr if b in live]
     if live_isr:
         isr = live_isr
@@ -63,6 +75,9 @@ def elect(state: PartitionState, replicas: Sequence[int], live: Set[int]) -> Par
     else:
         preference = [*replicas, *(b for b in isr if b not in replicas)]
         leader = next((b for b in preference if b in live and b in isr), NO_LEADER)
+        if leader == NO_LEADER and unclean:
+            leader = first_live(replicas, live)
+            isr = [leader] if leader != NO_LEADER else isr
     if leader == state.leader and isr == state.isr:
         return None
     return replace(
@@ -72,6 +87,27 @@ def elect(state: PartitionState, replicas: Sequence[int], live: Set[int]) -> Par
         leader_epoch=state.leader_epoch + (1 if leader != state.leader else 0),
         partition_epoch=state.partition_epoch + 1,
     )
+
+
+def elect_around_shutdown(state: PartitionState, replicas: Sequence[int], live: Set[int],
+                          shutting_down: Set[int], *,
+                          unclean: bool = False) -> PartitionState | None:
+    """`elect` with the brokers in controlled shutdown treated as departed, except that a
+    live leader with no successor keeps its partition (then the plain rule applies)."""
+    if not shutting_down:
+        return elect(state, replicas, live, unclean=unclean)
+    others = live - shutting_down
+    clean = elect(state, replicas, others)
+    if clean is not None and clean.leader != NO_LEADER:
+        return clean
+    if state.leader in live and state.leader in state.isr:
+        # Never unclean here: the stopping leader still holds everything committed.
+        return elect(state, replicas, live)
+    return elect(state, replicas, others, unclean=unclean)
+
+
+def unclean_allowed(configs: Mapping[str, str]) -> bool:
+    return configs.get(UNCLEAN_ELECTION, "false").strip().lower() == "true"
 
 
 def first_live(replicas: Sequence[int], live: Set[int]) -> int:
@@ -84,7 +120,8 @@ class LeadershipReconciler:
                  live_brokers: Callable[[], Set[int]], is_active: Callable[[], bool],
                  lock: asyncio.Lock, max_txn_ops: int,
                  on_election: Callable[[int], None],
-                 on_summary: Callable[[PartitionSummary], None]) -> None:
+                 on_summary: Callable[[PartitionSummary], None],
+                 shutting_down: Callable[[], Set[int]] = frozenset) -> None:
         self._catalog = catalog
         self._layout = layout
         self._writer = writer
@@ -94,6 +131,7 @@ class LeadershipReconciler:
         self._batch = max(1, max_txn_ops - FENCE_COMPARES)
         self._on_election = on_election
         self._on_summary = on_summary
+        self._shutting_down = shutting_down
         self._dirty = asyncio.Event()
 
     def kick(self) -> None:
@@ -125,6 +163,7 @@ class LeadershipReconciler:
         Raises NotController when this controller was deposed."""
         async with self._lock:
             live = self._live_brokers()
+            shutting_down = self._shutting_down()
             topics = await self._catalog.topics()
             changes: list[tuple[StoredPartition, PartitionState]] = []
             summary = PartitionSummary(topics=len(topics))
@@ -133,7 +172,9 @@ class LeadershipReconciler:
                 if topic is None or stored.partition >= topic.spec.num_partitions:
                     continue
                 replicas = topic.spec.assignment[stored.partition]
-                new_state = elect(stored.state, replicas, live)
+                new_state = elect_around_shutdown(
+                    stored.state, replicas, live, shutting_down,
+                    unclean=unclean_allowed(topic.spec.configs))
                 if new_state is not None:
                     changes.append((stored, new_state))
                 summary.count((new_state or stored.state).online)

@@ -27,9 +27,13 @@ from kanal_controller.alter_partition import alter_partitions
 from kanal_controller.broker_watch import LiveBrokers
 from kanal_controller.catalog import Catalog
 from kanal_controller.configs import Configs
+from kanal_controller.controlled_shutdown import ControlledShutdown
+from kanal_controller.elect_leaders import elect_leaders
 from kanal_controller.election import Election
 from kanal_controller.isr_changes import IsrChanges
 from kanal_controller.metrics import ControllerMetrics, RequestOutcome
+from kanal_controller.preferred_leader import LeaderElections
+from kanal_controller.producer_ids import ProducerIdAllocator
 from kanal_controller.topics import NewTopicRequest, Topics, TopicView
 
 log = logging.getLogger(__name__)
@@ -91,8 +95,14 @@ def _error_name(code: int) -> str:
 class ControllerService(controller_pb2_grpc.ControllerServicer):
     def __init__(self, *, cluster_id: str, catalog: Catalog, election: Election,
                  topics: Topics, configs: Configs, isr_changes: IsrChanges,
-                 live_brokers: LiveBrokers, metrics: ControllerMetrics) -> None:
+                 live_brokers: LiveBrokers, metrics: ControllerMetrics,
+                 controlled_shutdown: ControlledShutdown,
+                 elections: LeaderElections,
+                 producer_ids: ProducerIdAllocator) -> None:
         self._cluster_id = cluster_id
+        self._producer_ids = producer_ids
+        self._controlled_shutdown = controlled_shutdown
+        self._elections = elections
         self._live_brokers = live_brokers
         self._isr_changes = isr_changes
         self._catalog = catalog
@@ -233,6 +243,48 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
             self._finish(response, codes, outcome)
             return response
 
+    async def ControlledShutdown(self, request: controller_pb2.ControlledShutdownRequest,
+                                 context: grpc.aio.ServicerContext[object, object],
+                                 ) -> controller_pb2.ControlledShutdownResponse:
+        with self._metrics.request("ControlledShutdown") as outcome:
+            response = controller_pb2.ControlledShutdownResponse()
+            remaining = await self._attempt(self._controlled_shutdown.request(
+                request.broker_id, request.broker_epoch))
+            if isinstance(remaining, KanalError):
+                response.error_code = common_pb2.ErrorCode.ValueType(remaining.code)
+                response.error_message = remaining.message
+                self._finish(response, [remaining.code], outcome)
+                return response
+            for topic, partition in remaining:
+                response.partitions_remaining.add(topic=topic, partition=partition)
+            self._finish(response, [], outcome)
+            return response
+
+    async def AllocateProducerIds(self, request: controller_pb2.AllocateProducerIdsRequest,
+                                  context: grpc.aio.ServicerContext[object, object],
+                                  ) -> controller_pb2.AllocateProducerIdsResponse:
+        with self._metrics.request("AllocateProducerIds") as outcome:
+            response = controller_pb2.AllocateProducerIdsResponse()
+            block = await self._attempt(self._producer_ids.allocate())
+            if isinstance(block, KanalError):
+                response.error_code = common_pb2.ErrorCode.ValueType(block.code)
+                response.error_message = block.message
+                self._finish(response, [block.code], outcome)
+                return response
+            response.first_producer_id = block.first
+            response.count = block.count
+            self._finish(response, [], outcome)
+            return response
+
+    async def ElectLeaders(self, request: controller_pb2.ElectLeadersRequest,
+                           context: grpc.aio.ServicerContext[object, object],
+                           ) -> controller_pb2.ElectLeadersResponse:
+        with self._metrics.request("ElectLeaders") as outcome:
+            response = await elect_leaders(request, self._elections)
+            codes = [int(response.error_code), *(int(r.error_code) for r in response.results)]
+            self._finish(response, codes, outcome)
+            return response
+
     async def _attempt(self, action: Awaitable[T]) -> T | KanalError:
         """The action's result, or the error to report for this one item."""
         try:
@@ -247,7 +299,10 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
 
     def _finish(self, response: controller_pb2.CreateTopicsResponse
                 | controller_pb2.DeleteTopicsResponse | controller_pb2.AlterConfigsResponse
-                | controller_pb2.AlterPartitionResponse,
+                | controller_pb2.AlterPartitionResponse
+                | controller_pb2.ControlledShutdownResponse
+                | controller_pb2.ElectLeadersResponse
+                | controller_pb2.AllocateProducerIdsResponse,
                 codes: list[int], outcome: RequestOutcome) -> None:
         """Attach the active controller when any item was refused with NOT_CONTROLLER, and
         report the request's first error to the metrics."""

@@ -48,6 +48,17 @@ class ControllerSettings:
     etcd_max_txn_ops: int = 128
     """etcd's --max-txn-ops (128 by default): larger writes are split, topic key last."""
 
+    auto_leader_rebalance: bool = True
+    """Move leadership back to preferred replicas when a broker is imbalanced (Kafka's
+    auto.leader.rebalance.enable)."""
+
+    leader_imbalance_percentage: int = 10
+    """A broker is imbalanced when more than this share of the partitions preferring it are
+    led elsewhere (leader.imbalance.per.broker.percentage)."""
+
+    leader_imbalance_check_interval_ms: int = 300_000
+    """How often the balance is checked (leader.imbalance.check.interval.seconds)."""
+
     shutdown_grace_s: float = 5.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
 

@@ -12,6 +12,8 @@ from kanal.cli.consume import consume
 from kanal.cli.context import BOOTSTRAP_ENV, BOOTSTRAP_HELP, DEFAULT_BOOTSTRAP, CliContext
 from kanal.cli.dev import dev
 from kanal.cli.failures import KanalGroup
+from kanal.cli.group import group
+from kanal.cli.partitions import partitions
 from kanal.cli.perf import perf
 from kanal.cli.produce import produce
 from kanal.cli.topic import topic
@@ -36,7 +38,7 @@ def cli(ctx: click.Context, bootstrap: str) -> None:
     ctx.ensure_object(CliContext).bootstrap = bootstrap
 
 
-for command in (dev, topic, produce, consume, cluster, perf):
+for command in (dev, topic, produce, consume, cluster, perf, group, partitions):
     cli.add_command(command)
 
 

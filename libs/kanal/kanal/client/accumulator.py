@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 from kanal.client.buffer_pool import BufferPool
 from kanal.client.futures import BatchResult, FutureRecordMetadata
+from kanal.client.idempotence import MAX_IN_FLIGHT
 from kanal.client.producer_batch import (
     AccumulatorConfig,
     ProducerBatch,
@@ -220,7 +221,10 @@ class RecordAccumulator:
                 if leader_for(tp) != node:
                     continue
                 size = 0
+                first = len(drained)
                 while queue and (size == 0 or size + queue[0].builder.estimated_size <= limit):
+                    if self._config.idempotent and not _joins(drained[first:], queue[0]):
+                        break
                     batch = queue.popleft()
                     batch.closed = True
                     size += batch.builder.estimated_size
@@ -300,3 +304,11 @@ class RecordAccumulator:
         with self._lock:
             self._closing = True
         self._wake_sender()
+
+
+def _joins(taken: list[ProducerBatch], batch: ProducerBatch) -> bool:
+    """Idempotence: whether `batch` may go in the same request as the partition's batches
+    `taken` so far: at most MAX_IN_FLIGHT of them, all retried or all new."""
+    if not taken:
+        return True
+    return len(taken) < MAX_IN_FLIGHT and (batch.sequence is None) == (taken[0].sequence is None)

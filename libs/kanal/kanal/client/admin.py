@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from kanal.client.admin_types import (
     ClusterDescription,
@@ -15,7 +15,7 @@ from kanal.client.admin_types import (
     TopicDescription,
     TopicResult,
 )
-from kanal.client.aio_admin import AIOAdmin
+from kanal.client.aio_admin import AIOAdmin, ElectionResult
 from kanal.client.loop_thread import LoopThread
 from kanal.client.records import NewTopic
 from kanal.errors import ClientClosed
@@ -85,6 +85,13 @@ class Admin:
 
     def describe_cluster(self, timeout: float | None = None) -> ClusterDescription:
         return self._run(self._admin.describe_cluster(), timeout)
+
+    def elect_leaders(
+        self, election_type: Literal["preferred", "unclean"] = "preferred",
+        partitions: Iterable[tuple[str, int]] | None = None, *, timeout: float | None = None,
+    ) -> list[ElectionResult]:
+        names = list(partitions) if partitions is not None else None
+        return self._run(self._admin.elect_leaders(election_type, names), timeout)
 
     def close(self, timeout: float | None = None) -> None:
         if self._closed:

@@ -7,8 +7,9 @@ does) unless `raise_errors=False`, which returns every result with its error ins
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from kanal.client.admin_types import (
     BrokerDescription,
@@ -38,6 +39,17 @@ def _controller(info: common_pb2.ControllerInfo) -> ControllerDescription:
 
 def _error(code: int, message: str) -> KanalError | None:
     return error_for_code(code, message) if code else None
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionResult:
+    """One partition's outcome of `elect_leaders`: its leader afterwards, whether it moved."""
+
+    topic: str
+    partition: int
+    leader: int
+    elected: bool
+    error: KanalError | None
 
 
 def _raise_first(results: Sequence[TopicResult | ConfigResult]) -> None:
@@ -214,6 +226,29 @@ class AIOAdmin:
             ),
             controllers=tuple(_controller(c) for c in response.controllers),
         )
+
+    async def elect_leaders(
+        self, election_type: Literal["preferred", "unclean"] = "preferred",
+        partitions: Iterable[tuple[str, int]] | None = None,
+    ) -> list[ElectionResult]:
+        """Kafka's electLeaders: `preferred` moves each partition (None: every one) back to
+        its first replica when that is live and in sync; `unclean` gives each named
+        leaderless partition to any live replica, in sync or not, which can lose
+        acknowledged writes. Per-partition errors are in the results."""
+        kind = (controller_pb2.ElectLeadersRequest.ElectionType.UNCLEAN
+                if election_type == "unclean"
+                else controller_pb2.ElectLeadersRequest.ElectionType.PREFERRED)
+        request = controller_pb2.ElectLeadersRequest(election_type=kind, partitions=[
+            common_pb2.TopicPartition(topic=t, partition=p) for t, p in partitions or ()])
+        client = await self._client()
+        response = await client.call(
+            lambda stub, timeout: stub.ElectLeaders(request, timeout=timeout))
+        error = _error(response.error_code, response.error_message)
+        if error is not None:
+            raise error
+        return [ElectionResult(r.topic, r.partition, r.leader, r.elected,
+                               _error(r.error_code, r.error_message))
+                for r in response.results]
 
     async def close(self) -> None:
         self._closed = True

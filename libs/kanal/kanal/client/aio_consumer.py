@@ -12,6 +12,12 @@ from typing import Any
 
 from kanal.client.config import ConsumerConfig, build_config
 from kanal.client.consumer_core import ConsumerCore
+from kanal.client.group_types import (
+    ConsumerRebalanceListener,
+    OffsetAndMetadata,
+    as_offsets,
+    pop_group_keys,
+)
 from kanal.client.offsets import OffsetAndTimestamp
 from kanal.client.records import ConsumerRecord
 from kanal.errors import ClientClosed, ConfigurationError
@@ -20,6 +26,7 @@ from kanal.types import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, TopicPartition
 
 class AIOConsumer:
     def __init__(self, *topics: str, **configs: Any) -> None:
+        self._group_keys = pop_group_keys(configs)
         self.config: ConsumerConfig = build_config(ConsumerConfig, configs)
         self._topics = topics
         self._timeout_s = self.config.connection.request_timeout_ms / 1000
@@ -31,7 +38,7 @@ class AIOConsumer:
         if self._closed:
             raise ClientClosed("the consumer is closed")
         if self._core is None:
-            self._core = ConsumerCore(self.config)
+            self._core = ConsumerCore(self.config, self._group_keys)
             if self._topics:
                 self._core.subscribe(self._topics)
                 await self._core.refresh_subscription()
@@ -54,13 +61,21 @@ class AIOConsumer:
 
     # ---- assignment and positions ---------------------------------------------------------
 
-    def subscribe(self, topics: Iterable[str]) -> None:
+    def subscribe(self, topics: Iterable[str] = (), pattern: str | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> None:
+        """Topic names and/or a regex (full match, evaluated by the coordinator; needs a
+        group_id, like `listener`, whose methods may be coroutines)."""
         self._pending.clear()
-        self._started.subscribe(tuple(topics))
+        self._started.subscribe(tuple(topics), pattern, listener)
 
-    def unsubscribe(self) -> None:
+    async def unsubscribe(self) -> None:
+        """Stop consuming; with a group, leave it (committing first with auto-commit).
+        A coroutine, unlike aiokafka's: leaving waits for the coordinator."""
         self._pending.clear()
-        self._started.unsubscribe()
+        if self._started.group is not None:
+            await self._started.unsubscribe_group()
+        else:
+            self._started.unsubscribe()
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._pending.clear()
@@ -178,16 +193,31 @@ class AIOConsumer:
     async def topics(self) -> set[str]:
         return await self._started.topics()
 
-    async def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
-        """Needs a group (see Consumer.commit)."""
-        del offsets
-        if self.config.group_id is None:
-            raise ConfigurationError("commit() needs a group_id")
+    async def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None
+                     ) -> None:
+        """Commit `offsets` (the next offsets to consume), or the consumed positions of every
+        assigned partition. Needs a group_id."""
+        group = self._started.group_or_fail()
+        await group.commit(None if offsets is None else as_offsets(offsets))
 
-    async def stop(self) -> None:
+    def commit_async(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None
+                     ) -> asyncio.Task[None]:
+        """commit() as a task (keep it, or its failure is only logged by asyncio)."""
+        return asyncio.create_task(self.commit(offsets), name="consumer-commit")
+
+    async def committed(self, partition: TopicPartition) -> int | None:
+        """The group's committed offset of `partition` (None when nothing is committed)."""
+        tp = TopicPartition(*partition)
+        found = await self._started.group_or_fail().committed([tp])
+        value = found.get(tp)
+        return None if value is None else value.offset
+
+    async def stop(self, autocommit: bool = True) -> None:
+        """Leave the group (committing first unless autocommit=False or
+        enable_auto_commit=False), then stop."""
         self._closed = True
         if self._core is not None:
             core, self._core = self._core, None
-            await core.close()
+            await core.close(autocommit=autocommit)
 
     close = stop

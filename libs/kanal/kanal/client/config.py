@@ -92,8 +92,10 @@ class ProducerConfig:
     partitioner: Partitioner | None = None
     """None: Kafka's default (murmur2 of the key, sticky for keyless records)."""
     enable_idempotence: bool | None = None
-    """Accepted for compatibility; not enforced yet (the broker does not deduplicate retried
-    batches until producer ids land). Setting it True logs a warning saying so."""
+    """On, the producer gets a producer id and numbers its batches, so the broker stores a
+    retried batch once; it needs acks="all", retries >= 1 and
+    max_in_flight_requests_per_connection <= 5. None (the default): on unless one of those
+    settings conflicts, as in Kafka 3.2+."""
     max_in_flight_requests_per_connection: int = 5
     """Produce requests outstanding per broker. A partition never has more than one, so
     retries cannot reorder its records (see accumulator.py)."""

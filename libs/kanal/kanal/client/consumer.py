@@ -1,21 +1,30 @@
 """The sync consumer, named and shaped like kafka-python's KafkaConsumer.
 
 A private event loop in a daemon thread fetches ahead; poll() and iteration take decoded
-records from the fetch buffer in the caller's thread. Without a group (group_id=None, or until
-consumer groups land) a consumer given topics reads every partition of them.
+records from the fetch buffer in the caller's thread. Without a group_id a consumer given
+topics reads every partition of them; with one, the group's coordinator assigns partitions
+(the loop thread heartbeats, see group_membership.py) and positions are committed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 from kanal.client.config import ConsumerConfig, build_config
 from kanal.client.consumer_core import ConsumerCore
+from kanal.client.group_types import (
+    ConsumerRebalanceListener,
+    OffsetAndMetadata,
+    as_offsets,
+    pop_group_keys,
+)
 from kanal.client.loop_thread import LoopThread
 from kanal.client.offsets import OffsetAndTimestamp
 from kanal.client.records import ConsumerRecord
@@ -27,11 +36,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-async def _create_core(config: ConsumerConfig, topics: tuple[str, ...]) -> ConsumerCore:
-    core = ConsumerCore(config)
-    if topics:
-        core.subscribe(topics)
-    return core
+async def _create_core(config: ConsumerConfig, group_keys: dict[str, Any]) -> ConsumerCore:
+    return ConsumerCore(config, group_keys)
 
 
 class Consumer:
@@ -39,20 +45,31 @@ class Consumer:
     ConsumerConfig for every setting. Iterate it, or call poll()."""
 
     def __init__(self, *topics: str, **configs: Any) -> None:
+        group_keys = pop_group_keys(configs)
         self.config: ConsumerConfig = build_config(ConsumerConfig, configs)
         self._timeout_s = self.config.connection.request_timeout_ms / 1000
         self._thread = LoopThread(name="kanal-consumer")
         try:
-            self._core = self._thread.run(_create_core(self.config, topics), self._timeout_s)
+            self._core = self._thread.run(_create_core(self.config, group_keys),
+                                          self._timeout_s)
         except BaseException:
             self._thread.stop()
             raise
         self._buffer = self._core.buffer
         # Records poll() took for iteration but __next__ has not returned yet; positions
-        # reported to the user start at the first of them.
+        # reported to the user (and committed) start at the first of them.
         self._pending: deque[ConsumerRecord] = deque()
+        self._core.pending_positions = self._pending_positions
         self._closed = False
-        self._warned_commit = False
+        if topics:
+            self.subscribe(topics)
+
+    def _pending_positions(self) -> dict[TopicPartition, int]:
+        """Called from the loop thread: a copy of the deque is atomic under the GIL."""
+        positions: dict[TopicPartition, int] = {}
+        for record in list(self._pending):
+            positions.setdefault(TopicPartition(record.topic, record.partition), record.offset)
+        return positions
 
     def _run(self, coro: Coroutine[Any, Any, _T], timeout_s: float | None = None) -> _T:
         if self._closed:
@@ -72,19 +89,27 @@ class Consumer:
 
     # ---- assignment -----------------------------------------------------------------------
 
-    async def _subscribe(self, topics: tuple[str, ...]) -> None:
-        self._core.subscribe(topics)
+    async def _subscribe(self, topics: tuple[str, ...], pattern: str | None,
+                         listener: ConsumerRebalanceListener | None) -> None:
+        self._core.subscribe(topics, pattern, listener)
 
     async def _assign(self, tps: list[TopicPartition]) -> None:
         self._core.assign(tps)
 
-    def subscribe(self, topics: Iterable[str] = ()) -> None:
+    def subscribe(self, topics: Iterable[str] = (), pattern: str | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> None:
+        """Topic names and/or a regex (full match, evaluated by the coordinator; needs a
+        group_id, like `listener`)."""
         self._pending.clear()
-        self._run(self._subscribe(tuple(topics)))
+        self._run(self._subscribe(tuple(topics), pattern, listener))
 
     def unsubscribe(self) -> None:
+        """Stop consuming; with a group, leave it (committing first with auto-commit)."""
         self._pending.clear()
-        self._run(self._assign([]))
+        if self._core.group is not None:
+            self._run(self._core.unsubscribe_group())
+        else:
+            self._run(self._assign([]))
 
     def subscription(self) -> set[str] | None:
         sub = self._core.subscription
@@ -169,6 +194,7 @@ class Consumer:
         return self
 
     def __next__(self) -> ConsumerRecord:
+        self._drop_released()
         if self._pending:
             return self._pending.popleft()
         idle_limit = self.config.consumer_timeout_ms / 1000
@@ -182,6 +208,13 @@ class Consumer:
                 self._pending.extend(records)
             if self._pending:
                 return self._pending.popleft()
+
+    def _drop_released(self) -> None:
+        """Records of partitions the group took away are not returned any more."""
+        if self._pending and self._core.group is not None:
+            owned = self._buffer.assignment() - self._buffer.paused()
+            self._pending = deque(r for r in self._pending
+                                  if TopicPartition(r.topic, r.partition) in owned)
 
     # ---- lookups --------------------------------------------------------------------------
 
@@ -220,29 +253,48 @@ class Consumer:
     def metrics(self) -> dict[str, dict[str, float]]:
         return {"consumer-metrics": {"assigned-partitions": len(self.assignment())}}
 
-    # ---- groups (not yet) and close -------------------------------------------------------
+    # ---- groups and close -----------------------------------------------------------------
 
-    def commit(self, offsets: Mapping[TopicPartition, Any] | None = None) -> None:
-        """Needs a group: without group_id a ConfigurationError (as kafka-python); with one, a
-        logged no-op until the group coordinator lands."""
-        del offsets
-        if self.config.group_id is None:
-            raise ConfigurationError("commit() needs a group_id")
-        if not self._warned_commit:
-            self._warned_commit = True
-            log.warning("commit() is a no-op: consumer groups and stored offsets are not "
-                        "available yet")
+    async def _commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None
+                      ) -> None:
+        group = self._core.group_or_fail()
+        await group.commit(None if offsets is None else as_offsets(offsets))
+
+    def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None
+               ) -> None:
+        """Commit `offsets` (the next offsets to consume), or the consumed positions of every
+        assigned partition; waits for the coordinator. Needs a group_id."""
+        self._run(self._commit(offsets))
+
+    def commit_async(
+        self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None,
+        callback: Callable[[Mapping[TopicPartition, OffsetAndMetadata | int] | None,
+                            BaseException | None], None] | None = None,
+    ) -> concurrent.futures.Future[None]:
+        """As commit(), without waiting; `callback(offsets, error)` runs on completion."""
+        if self._closed:
+            raise ClientClosed("the consumer is closed")
+        future = asyncio.run_coroutine_threadsafe(self._commit(offsets), self._thread.loop)
+        if callback is not None:
+            future.add_done_callback(lambda done: callback(
+                offsets, None if done.cancelled() else done.exception()))
+        return future
 
     def committed(self, partition: TopicPartition) -> int | None:
-        del partition
-        return None
+        """The group's committed offset of `partition` (None when nothing is committed)."""
+        group = self._core.group_or_fail()
+        found = self._run(group.committed([TopicPartition(*partition)]))
+        value = found.get(TopicPartition(*partition))
+        return None if value is None else value.offset
 
     def close(self, autocommit: bool = True, timeout: float | None = None) -> None:
-        del autocommit
+        """Leave the group (committing the consumed positions first unless autocommit=False
+        or enable_auto_commit=False), then stop."""
         if self._closed:
             return
         try:
-            self._thread.run(self._core.close(), timeout or self._timeout_s)
+            self._thread.run(self._core.close(autocommit=autocommit),
+                             timeout or self._timeout_s)
         finally:
             self._closed = True
             self._thread.stop(timeout_s=10)

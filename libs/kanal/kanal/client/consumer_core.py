@@ -8,11 +8,15 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from kanal.client.config import ConsumerConfig
 from kanal.client.connection import ConnectionPool
 from kanal.client.fetch_buffer import FetchBuffer, reset_strategy
 from kanal.client.fetcher import Fetcher
+from kanal.client.group_link import GroupLink
+from kanal.client.group_membership import GroupMembership
+from kanal.client.group_types import ConsumerRebalanceListener, group_options
 from kanal.client.metadata import ClusterMetadata, MetadataManager
 from kanal.client.offsets import OffsetAndTimestamp, OffsetLookup
 from kanal.errors import ConfigurationError, KanalError
@@ -30,15 +34,11 @@ def validate(config: ConsumerConfig) -> None:
         )
     if config.max_poll_records < 1 or config.max_partition_fetch_bytes < 1:
         raise ConfigurationError("max_poll_records and max_partition_fetch_bytes must be >= 1")
-    if config.group_id is not None:
-        log.warning(
-            "group_id=%r: consumer groups are not available yet; this consumer reads every "
-            "partition of its topics and commits nothing", config.group_id,
-        )
 
 
 class ConsumerCore:
-    def __init__(self, config: ConsumerConfig) -> None:
+    def __init__(self, config: ConsumerConfig, group_keys: Mapping[str, Any] | None = None
+                 ) -> None:
         validate(config)
         self.config = config
         self._loop = asyncio.get_running_loop()
@@ -61,6 +61,17 @@ class ConsumerCore:
         self.buffer.add_listener(self._on_buffer_change)
         self.subscription: frozenset[str] | None = None
         self._lookup_timer: asyncio.TimerHandle | None = None
+        self.pending_positions: Callable[[], dict[TopicPartition, int]] = dict
+        """Positions of records handed out but not yet consumed (the sync iterator's)."""
+        self.group: GroupMembership | None = None
+        if config.group_id is not None:
+            options = group_options(
+                config.group_id, dict(group_keys or {}),
+                enable_auto_commit=config.enable_auto_commit,
+                auto_commit_interval_ms=config.auto_commit_interval_ms)
+            link = GroupLink(conn.bootstrap_servers, config.group_id,
+                             timeout_s=options.session_timeout_ms / 1000)
+            self.group = GroupMembership(link, options, self, client_id=conn.client_id)
         self.fetcher.start()
         self.metadata.start()
 
@@ -79,8 +90,18 @@ class ConsumerCore:
 
     # ---- assignment (on the loop) ---------------------------------------------------------
 
-    def subscribe(self, topics: Iterable[str]) -> None:
+    def subscribe(self, topics: Iterable[str], pattern: str | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> None:
         self.subscription = frozenset(topics)
+        if self.group is not None:  # the coordinator assigns
+            if pattern is not None:
+                self.metadata.want_all_topics()
+            elif self.metadata.want_topics(self.subscription):
+                self.metadata.request_update()
+            self.group.subscribe(tuple(sorted(self.subscription)), pattern, listener)
+            return
+        if pattern is not None or listener is not None:
+            raise ConfigurationError("pattern and listener need a group_id")
         self.metadata.want_topics(self.subscription)
         self._apply_subscription(self.metadata.snapshot)
         self.metadata.request_update()
@@ -96,8 +117,48 @@ class ConsumerCore:
         if self.metadata.want_topics({tp.topic for tp in tps}):
             self.metadata.request_update()
 
+    async def unsubscribe_group(self) -> None:
+        self.subscription = None
+        if self.group is not None:
+            await self.group.unsubscribe()
+        self.buffer.assign(())
+
+    # ---- the group's side (GroupMembership's AssignmentHost) ------------------------------
+
+    def apply_group_assignment(self, tps: set[TopicPartition],
+                               starts: Mapping[TopicPartition, int]) -> None:
+        self.buffer.assign(tps)
+        for tp, offset in starts.items():
+            self.buffer.seek(tp, offset)
+        if self.metadata.want_topics({tp.topic for tp in tps}):
+            self.metadata.request_update()
+
+    def freeze(self, tps: set[TopicPartition]) -> dict[TopicPartition, int]:
+        """Stop handing out records of `tps` and return their positions, in one step: a
+        drain in progress is discarded (new generation), so nothing is consumed past them."""
+        positions: dict[TopicPartition, int] = {}
+        with self.buffer.lock:
+            for tp in tps:
+                state = self.buffer.states.get(tp)
+                if state is None:
+                    continue
+                state.paused = True
+                state.generation += 1
+                if state.position is not None:
+                    positions[tp] = state.position
+        positions.update({tp: p for tp, p in self.pending_positions().items() if tp in tps})
+        return positions
+
+    def consumed_positions(self) -> dict[TopicPartition, int]:
+        with self.buffer.lock:
+            positions = {tp: s.position for tp, s in self.buffer.states.items()
+                         if s.position is not None}
+        positions.update({tp: p for tp, p in self.pending_positions().items()
+                          if tp in positions})
+        return positions
+
     def _on_metadata(self, snapshot: ClusterMetadata) -> None:
-        if self.subscription is not None:
+        if self.subscription is not None and self.group is None:
             self._apply_subscription(snapshot)
 
     def _apply_subscription(self, snapshot: ClusterMetadata) -> None:
@@ -165,13 +226,20 @@ class ConsumerCore:
         except KanalError:
             return None
 
+    def group_or_fail(self) -> GroupMembership:
+        if self.group is None:
+            raise ConfigurationError("committing needs a group_id")
+        return self.group
+
     async def topics(self) -> set[str]:
         return {name for name, info in (await self.metadata.ask([])).topics.items()
                 if not info.error_code}
 
-    async def close(self) -> None:
+    async def close(self, *, autocommit: bool = True) -> None:
         if self._lookup_timer is not None:
             self._lookup_timer.cancel()
+        if self.group is not None:
+            await self.group.close(commit=autocommit)
         await self.fetcher.stop()
         await self.metadata.close()
         await self.pool.close()

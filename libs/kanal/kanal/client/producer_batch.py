@@ -18,8 +18,8 @@ HEADERS_OVERHEAD = 10
 class ProducerBatch:
     """One batch under construction or waiting for its answer."""
 
-    __slots__ = ("attempts", "builder", "closed", "created", "payload", "reserved", "result",
-                 "retry_at", "tp")
+    __slots__ = ("attempts", "builder", "closed", "created", "payload", "producer_id",
+                 "reserved", "result", "retry_at", "sequence", "tp")
 
     def __init__(self, tp: TopicPartition, builder: BatchBuilder, reserved: int) -> None:
         self.tp = tp
@@ -31,6 +31,9 @@ class ProducerBatch:
         self.attempts = 0
         self.retry_at = 0.0
         self.payload: bytes | None = None
+        # Set by an idempotent producer when the batch is first drained (idempotence.py).
+        self.sequence: int | None = None
+        self.producer_id = -1
 
     @property
     def record_count(self) -> int:
@@ -50,6 +53,9 @@ class AccumulatorConfig:
     max_request_size: int
     delivery_timeout_s: float
     codec: int = 0
+    idempotent: bool = False
+    """Drain at most MAX_IN_FLIGHT batches of a partition per request, and never mix batches
+    being retried with new ones (the broker matches a retried request as a whole)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from kanal.client.buffer_pool import BufferPool
 from kanal.client.config import ProducerConfig
 from kanal.client.connection import ConnectionPool
 from kanal.client.futures import FutureRecordMetadata
+from kanal.client.idempotence import MAX_IN_FLIGHT, ProducerIdentity
 from kanal.client.metadata import ClusterMetadata, MetadataManager
 from kanal.client.producer_batch import AccumulatorConfig
 from kanal.client.sender import Sender
@@ -29,7 +30,7 @@ from kanal.errors import (
 from kanal.partitioner import DefaultPartitioner
 from kanal.records.builder import InputHeaders
 from kanal.records.compression import codec_from_name
-from kanal.types import TopicPartition
+from kanal.types import ACKS_ALL, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,35 @@ def validate(config: ProducerConfig) -> int:
     if config.linger_ms < 0 or config.max_in_flight_requests_per_connection < 1:
         raise ConfigurationError("linger_ms must be >= 0 and max_in_flight >= 1")
     if config.enable_idempotence:
-        log.warning(
-            "enable_idempotence=True is accepted but not enforced yet: the broker does not "
-            "deduplicate retried batches until producer ids land"
-        )
+        conflict = _idempotence_conflict(config)
+        if conflict:
+            raise ConfigurationError(f"enable_idempotence=True needs {conflict}")
     return codec_from_name(config.compression_type) if config.compression_type else 0
+
+
+def idempotence_enabled(config: ProducerConfig) -> bool:
+    """Kafka 3's default: on unless set off; left unset, it is off when another setting
+    conflicts with it (acks other than "all", retries=0, more than five requests in
+    flight), as in Kafka since 3.2. Explicitly on with a conflict is a ConfigurationError."""
+    if config.enable_idempotence is None:
+        return not _idempotence_conflict(config)
+    return config.enable_idempotence
+
+
+def _idempotence_conflict(config: ProducerConfig) -> str:
+    if config.acks != ACKS_ALL:
+        return "acks='all'"
+    if config.retries < 1:
+        return "retries >= 1"
+    if config.max_in_flight_requests_per_connection > MAX_IN_FLIGHT:
+        return f"max_in_flight_requests_per_connection <= {MAX_IN_FLIGHT}"
+    return ""
 
 
 class ProducerCore:
     def __init__(self, config: ProducerConfig) -> None:
         codec = validate(config)
+        idempotent = idempotence_enabled(config)
         self.config = config
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
@@ -77,11 +97,13 @@ class ProducerCore:
                 max_request_size=config.max_request_size,
                 delivery_timeout_s=config.delivery_timeout_ms / 1000,
                 codec=codec,
+                idempotent=idempotent,
             ),
             self.buffer,
             self._wake_sender,
         )
-        self.sender = Sender(config, self.accumulator, self.metadata, self.pool)
+        self.sender = Sender(config, self.accumulator, self.metadata, self.pool,
+                             ProducerIdentity() if idempotent else None)
         self.memory_freed = asyncio.Event()
         self._partitions: dict[str, Partitions] = {}
         self._default = DefaultPartitioner() if config.partitioner is None else None

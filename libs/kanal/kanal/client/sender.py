@@ -24,6 +24,7 @@ import grpc
 from kanal.client.accumulator import RecordAccumulator
 from kanal.client.config import ProducerConfig
 from kanal.client.connection import ConnectionPool
+from kanal.client.idempotence import ProducerIdentity
 from kanal.client.metadata import MetadataManager
 from kanal.client.producer_batch import ProducerBatch
 from kanal.client.retry import METADATA_STALE_CODES, backoff_s, error_from_rpc
@@ -62,8 +63,10 @@ class Sender:
         accumulator: RecordAccumulator,
         metadata: MetadataManager,
         pool: ConnectionPool,
+        identity: ProducerIdentity | None = None,
     ) -> None:
         self._config = config
+        self._identity = identity
         self._acc = accumulator
         self._metadata = metadata
         self._pool = pool
@@ -107,8 +110,11 @@ class Sender:
             self._event.clear()
             now = time.monotonic()
             if now >= next_expiry:
-                self._acc.expire(now, _expired_error)
+                self._acc.expire(now, self._expired_error)
                 next_expiry = now + EXPIRY_CHECK_S
+            if self._identity is not None and not self._identity.ready:
+                await self._acquire_identity(self._identity)
+                continue
             snapshot = self._metadata.snapshot
             check = self._acc.ready(now, snapshot.leader_for)
             if check.unknown_leaders:
@@ -117,6 +123,9 @@ class Sender:
                 if self._in_flight[node] >= self._config.max_in_flight_requests_per_connection:
                     continue
                 batches = self._acc.drain(node, now, snapshot.leader_for)
+                if self._identity is not None:
+                    for batch in batches:
+                        self._identity.assign(batch)
                 if batches:
                     self._spawn(node, batches)
             delay = check.next_check_s
@@ -128,6 +137,32 @@ class Sender:
                 await self._event.wait()
             finally:
                 timer.cancel()
+
+    async def _acquire_identity(self, identity: ProducerIdentity) -> None:
+        """One round of InitProducerId; on failure a pause, after which the loop asks
+        again (and checks whether the producer is closing)."""
+        snapshot_brokers = list(self._metadata.snapshot.brokers.values())
+        bootstrap = [e for e in self._config.connection.bootstrap_servers
+                     if e not in snapshot_brokers]
+        conn = self._config.connection
+        try:
+            await identity.acquire(self._pool, lambda: snapshot_brokers + bootstrap,
+                                   timeout_s=conn.request_timeout_ms / 1000)
+        except KanalError as exc:
+            log.info("no producer id yet: %s", exc)
+            self._metadata.request_update()
+            timer = asyncio.get_running_loop().call_later(conn.retry_backoff_ms / 1000,
+                                                          self._event.set)
+            self._event.clear()
+            try:
+                await self._event.wait()
+            finally:
+                timer.cancel()
+
+    def _expired_error(self, batch: ProducerBatch) -> KanalError:
+        if self._identity is not None:
+            self._identity.batch_lost(batch)
+        return _expired_error(batch)
 
     def _spawn(self, node: int, batches: list[ProducerBatch]) -> None:
         self._in_flight[node] += 1
@@ -238,6 +273,8 @@ class Sender:
             # Order within a partition: once one batch fails for good, so do the later ones.
             self.metrics.errors += len(batches)
             for batch in batches:
+                if self._identity is not None:
+                    self._identity.batch_lost(batch)
                 self._acc.fail(batch, error)
             return
         self.metrics.retries += len(batches)

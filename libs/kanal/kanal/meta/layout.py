@@ -11,6 +11,8 @@
     partitions/<topic>/<p>        PartitionState JSON (leader, leader epoch, ISR, epoch).
     config/brokers/<id|default>   JSON object {topic-config-name: value}: broker-level topic
                                   defaults (AlterConfigs on BROKER resources).
+    producer_ids/next             decimal text: the first producer id no block has taken
+                                  (AllocateProducerIds advances it; absent means 0).
 
 Topic names cannot contain '/', so a topic's keys never collide with another's prefix
 (`partitions/<topic>/` ends with the separator).
@@ -85,3 +87,8 @@ class Layout:
             return "", ()
         kind, *rest = key[len(self.root):].decode().split("/")
         return kind, tuple(rest)
+
+    # Idempotent producers.
+    @property
+    def producer_ids_next(self) -> bytes:
+        return self._key("producer_ids", "next")

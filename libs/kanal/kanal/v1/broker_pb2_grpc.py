@@ -66,6 +66,11 @@ class BrokerStub:
                 request_serializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.SerializeToString,
                 response_deserializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.FromString,
                 _registered_method=True)
+        self.InitProducerId = channel.unary_unary(
+                '/kanal.v1.Broker/InitProducerId',
+                request_serializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.FromString,
+                _registered_method=True)
 
 
 class BrokerServicer:
@@ -114,6 +119,14 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InitProducerId(self, request, context):
+        """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
+        producer id with epoch 0, from the block this broker got from the controller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BrokerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +159,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.OffsetForLeaderEpoch,
                     request_deserializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.FromString,
                     response_serializer=kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.SerializeToString,
+            ),
+            'InitProducerId': grpc.unary_unary_rpc_method_handler(
+                    servicer.InitProducerId,
+                    request_deserializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,6 +330,33 @@ class Broker:
             '/kanal.v1.Broker/OffsetForLeaderEpoch',
             kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochRequest.SerializeToString,
             kanal_dot_v1_dot_broker__pb2.OffsetForLeaderEpochResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InitProducerId(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Broker/InitProducerId',
+            kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.SerializeToString,
+            kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.FromString,
             options,
             channel_credentials,
             insecure,

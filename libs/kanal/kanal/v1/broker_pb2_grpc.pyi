@@ -48,6 +48,10 @@ class BrokerStub:
     latest epoch ended on the leader, and truncates its log there before fetching, so a
     tail the old leader never replicated is dropped. Answered by the leader only.
     """
+    InitProducerId: _grpc.UnaryUnaryMultiCallable[_broker_pb2.InitProducerIdRequest, _broker_pb2.InitProducerIdResponse]
+    """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
+    producer id with epoch 0, from the block this broker got from the controller.
+    """
 
 @_typing.type_check_only
 class BrokerAsyncStub(BrokerStub):
@@ -68,6 +72,10 @@ class BrokerAsyncStub(BrokerStub):
     """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
     latest epoch ended on the leader, and truncates its log there before fetching, so a
     tail the old leader never replicated is dropped. Answered by the leader only.
+    """
+    InitProducerId: _aio.UnaryUnaryMultiCallable[_broker_pb2.InitProducerIdRequest, _broker_pb2.InitProducerIdResponse]  # type: ignore[assignment]
+    """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
+    producer id with epoch 0, from the block this broker got from the controller.
     """
 
 class BrokerServicer(metaclass=_abc_1.ABCMeta):
@@ -122,6 +130,16 @@ class BrokerServicer(metaclass=_abc_1.ABCMeta):
         """Kafka's OffsetForLeaderEpoch: a follower of a new leader epoch asks where its own
         latest epoch ended on the leader, and truncates its log there before fetching, so a
         tail the old leader never replicated is dropped. Answered by the leader only.
+        """
+
+    @_abc_1.abstractmethod
+    def InitProducerId(
+        self,
+        request: _broker_pb2.InitProducerIdRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_broker_pb2.InitProducerIdResponse, _abc.Awaitable[_broker_pb2.InitProducerIdResponse]]:
+        """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
+        producer id with epoch 0, from the block this broker got from the controller.
         """
 
 def add_BrokerServicer_to_server(servicer: BrokerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

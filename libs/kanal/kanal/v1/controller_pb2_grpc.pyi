@@ -46,6 +46,22 @@ class ControllerStub:
     the leader and partition epochs the request was based on against etcd and writes the new
     state; the ISR grows only this way.
     """
+    ControlledShutdown: _grpc.UnaryUnaryMultiCallable[_controller_pb2.ControlledShutdownRequest, _controller_pb2.ControlledShutdownResponse]
+    """Kafka's ControlledShutdown: a stopping broker asks the controller to move every
+    leadership it holds to another live in-sync replica and to drop it from the ISRs where
+    others remain. The answer lists the partitions that could move but have not yet; the
+    broker asks again until none remain (or its timeout passes).
+    """
+    AllocateProducerIds: _grpc.UnaryUnaryMultiCallable[_controller_pb2.AllocateProducerIdsRequest, _controller_pb2.AllocateProducerIdsResponse]
+    """Kafka's AllocateProducerIds (KIP-730): a broker takes a block of producer ids to hand
+    out in InitProducerId answers. Blocks come from one etcd counter advanced by fenced
+    writes, so no two blocks overlap, across controller failovers too.
+    """
+    ElectLeaders: _grpc.UnaryUnaryMultiCallable[_controller_pb2.ElectLeadersRequest, _controller_pb2.ElectLeadersResponse]
+    """Kafka's ElectLeaders: move leadership back to each partition's preferred (first)
+    replica when it is live and in sync, or - unclean, for named partitions only - give a
+    leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
+    """
 
 @_typing.type_check_only
 class ControllerAsyncStub(ControllerStub):
@@ -64,6 +80,22 @@ class ControllerAsyncStub(ControllerStub):
     """Kafka's AlterPartition: a partition leader asks to change its ISR. The controller checks
     the leader and partition epochs the request was based on against etcd and writes the new
     state; the ISR grows only this way.
+    """
+    ControlledShutdown: _aio.UnaryUnaryMultiCallable[_controller_pb2.ControlledShutdownRequest, _controller_pb2.ControlledShutdownResponse]  # type: ignore[assignment]
+    """Kafka's ControlledShutdown: a stopping broker asks the controller to move every
+    leadership it holds to another live in-sync replica and to drop it from the ISRs where
+    others remain. The answer lists the partitions that could move but have not yet; the
+    broker asks again until none remain (or its timeout passes).
+    """
+    AllocateProducerIds: _aio.UnaryUnaryMultiCallable[_controller_pb2.AllocateProducerIdsRequest, _controller_pb2.AllocateProducerIdsResponse]  # type: ignore[assignment]
+    """Kafka's AllocateProducerIds (KIP-730): a broker takes a block of producer ids to hand
+    out in InitProducerId answers. Blocks come from one etcd counter advanced by fenced
+    writes, so no two blocks overlap, across controller failovers too.
+    """
+    ElectLeaders: _aio.UnaryUnaryMultiCallable[_controller_pb2.ElectLeadersRequest, _controller_pb2.ElectLeadersResponse]  # type: ignore[assignment]
+    """Kafka's ElectLeaders: move leadership back to each partition's preferred (first)
+    replica when it is live and in sync, or - unclean, for named partitions only - give a
+    leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
     """
 
 class ControllerServicer(metaclass=_abc_1.ABCMeta):
@@ -116,6 +148,40 @@ class ControllerServicer(metaclass=_abc_1.ABCMeta):
         """Kafka's AlterPartition: a partition leader asks to change its ISR. The controller checks
         the leader and partition epochs the request was based on against etcd and writes the new
         state; the ISR grows only this way.
+        """
+
+    @_abc_1.abstractmethod
+    def ControlledShutdown(
+        self,
+        request: _controller_pb2.ControlledShutdownRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.ControlledShutdownResponse, _abc.Awaitable[_controller_pb2.ControlledShutdownResponse]]:
+        """Kafka's ControlledShutdown: a stopping broker asks the controller to move every
+        leadership it holds to another live in-sync replica and to drop it from the ISRs where
+        others remain. The answer lists the partitions that could move but have not yet; the
+        broker asks again until none remain (or its timeout passes).
+        """
+
+    @_abc_1.abstractmethod
+    def AllocateProducerIds(
+        self,
+        request: _controller_pb2.AllocateProducerIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.AllocateProducerIdsResponse, _abc.Awaitable[_controller_pb2.AllocateProducerIdsResponse]]:
+        """Kafka's AllocateProducerIds (KIP-730): a broker takes a block of producer ids to hand
+        out in InitProducerId answers. Blocks come from one etcd counter advanced by fenced
+        writes, so no two blocks overlap, across controller failovers too.
+        """
+
+    @_abc_1.abstractmethod
+    def ElectLeaders(
+        self,
+        request: _controller_pb2.ElectLeadersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.ElectLeadersResponse, _abc.Awaitable[_controller_pb2.ElectLeadersResponse]]:
+        """Kafka's ElectLeaders: move leadership back to each partition's preferred (first)
+        replica when it is live and in sync, or - unclean, for named partitions only - give a
+        leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
         """
 
 def add_ControllerServicer_to_server(servicer: ControllerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

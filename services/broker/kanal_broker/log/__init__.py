@@ -11,6 +11,8 @@
     recovery.py            opening a directory: leftovers, swaps, torn tails, indexes
     checkpoint.py          recovery point, log start, high watermark; clean-shutdown marker
     epoch_cache.py         leader epochs (leader-epoch-checkpoint)
+    producer_state.py      idempotent producers: sequences, duplicates, epochs
+    producer_snapshot.py   producer-state snapshots ({offset}.snapshot) and rebuilding
     segment_set.py         the ordered segments
     segment.py             one .log file and its indexes
     offset_index.py        .index: offset -> file position

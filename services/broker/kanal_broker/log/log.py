@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kanal.errors import OffsetOutOfRange
+from kanal.records.header import BatchHeader, iter_batches
 from kanal.topic_config import TopicConfig
-from kanal.types import LeaderEpoch, Offset
+from kanal.types import LeaderEpoch, Offset, TimestampMs
 
-from kanal_broker.log import reading, rolling
+from kanal_broker.log import producer_snapshot, reading, rolling
 from kanal_broker.log.append_validation import (
     PreparedAppend,
     prepare_follower_append,
@@ -28,6 +29,7 @@ from kanal_broker.log.append_validation import (
 from kanal_broker.log.checkpoint import PartitionCheckpoint, mark_clean_shutdown
 from kanal_broker.log.cleaner import Cleaner, CompactionProgress
 from kanal_broker.log.epoch_cache import EpochCache
+from kanal_broker.log.producer_state import ProducerStateManager
 from kanal_broker.log.recovery import RecoveryReport, open_partition, open_segment
 from kanal_broker.log.results import AppendInfo, CompactionStats, ReadResult
 from kanal_broker.log.retention import expired_segments
@@ -63,6 +65,8 @@ class Log:
         self._compaction = CompactionProgress()
         self._epochs.truncate_from_end(end)
         self._epochs.truncate_from_start(self._log_start)
+        self._producers = ProducerStateManager()
+        self._rebuild_producer_state()
 
     @classmethod
     def open(cls, directory: Path, config: TopicConfig, *, now_ms: Clock) -> Log:
@@ -113,8 +117,23 @@ class Log:
             max_message_bytes=self.config.max_message_bytes,
             segment_bytes=self.config.segment_bytes,
         )
+        headers = _headers(prepared.data)
+        duplicate = self._producers.check(headers)
+        if duplicate is not None:
+            # An idempotent producer's retry of a batch already here: its original offsets.
+            return AppendInfo(
+                first_offset=Offset(duplicate.first_offset),
+                last_offset=Offset(duplicate.last_offset),
+                log_append_time_ms=TimestampMs(-1),
+                log_start_offset=Offset(self._log_start),
+                max_timestamp=TimestampMs(-1),
+                bytes=0,
+                record_count=0,
+            )
         self._epochs.assign(leader_epoch, prepared.first_offset)
-        return self._append(prepared, -1 if append_time is None else append_time)
+        info = self._append(prepared, -1 if append_time is None else append_time)
+        self._producers.apply(headers)
+        return info
 
     def append_as_follower(self, batches: bytes) -> AppendInfo:
         prepared = prepare_follower_append(
@@ -125,7 +144,9 @@ class Log:
         )
         for epoch, start_offset in prepared.batch_epochs:
             self._epochs.assign(epoch, start_offset)
-        return self._append(prepared, -1)
+        info = self._append(prepared, -1)
+        self._producers.apply(_headers(prepared.data))
+        return info
 
     def _append(self, prepared: PreparedAppend, append_time: int) -> AppendInfo:
         now = self._now_ms()
@@ -156,6 +177,7 @@ class Log:
         )
         self._recovery_point = active.next_offset
         self._write_checkpoint()
+        producer_snapshot.write_snapshot(self.directory, self._producers)
 
     def maybe_roll(self) -> None:
         """Periodic work: roll by segment.ms and flush by flush.ms."""
@@ -220,6 +242,7 @@ class Log:
                 segment.delete()
         self._segments.active.truncate_to(offset)
         self._after_truncation()
+        self._rebuild_producer_state()
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         for segment in self._segments:
@@ -229,6 +252,8 @@ class Log:
         self._log_start = offset
         self._epochs.clear()
         self._after_truncation()
+        producer_snapshot.delete_above(self.directory, -1)
+        self._producers.reset(offset)
 
     def _after_truncation(self) -> None:
         end = self.log_end_offset
@@ -253,6 +278,7 @@ class Log:
             self._log_start = max(self._log_start, self._segments.first.base_offset)
             self._epochs.truncate_from_start(self._log_start)
             self._write_checkpoint()
+            producer_snapshot.delete_older_than(self.directory, self._log_start)
         return len(doomed)
 
     def compact(self) -> CompactionStats:
@@ -285,6 +311,15 @@ class Log:
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
         return self._epochs.end_offset_for(epoch, self.log_end_offset)
 
+    def _rebuild_producer_state(self) -> None:
+        producer_snapshot.rebuild(self.directory, self._producers, self._segments,
+                                  log_end=self.log_end_offset)
+
+    @property
+    def producer_state(self) -> ProducerStateManager:
+        """Idempotent producers' state (producer_state.py); read-only for callers."""
+        return self._producers
+
     def close(self) -> None:
         """Flush everything and mark the shutdown clean, so the next open scans nothing."""
         if self._closed:
@@ -292,6 +327,7 @@ class Log:
         for segment in self._segments:
             segment.seal()
         self.flush()
+        producer_snapshot.write_snapshot(self.directory, self._producers)
         self.abandon()
         mark_clean_shutdown(self.directory)
 
@@ -306,3 +342,7 @@ class Log:
     def delete(self) -> None:
         self.abandon()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _headers(data: bytearray) -> list[BatchHeader]:
+    return [header for _, header in iter_batches(data, check_crc=False)]

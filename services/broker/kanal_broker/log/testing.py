@@ -43,9 +43,12 @@ def build_batch(
     timestamp_ms: int = 1_700_000_000_000,
     codec: int = 0,
     producer_id: int = -1,
+    producer_epoch: int = -1,
+    base_sequence: int = -1,
 ) -> bytes:
     """One batch (base offset 0, as a producer sends it) with every record at `timestamp_ms`."""
-    builder = BatchBuilder(codec=codec, producer_id=producer_id, max_bytes=2**31 - 1)
+    builder = BatchBuilder(codec=codec, producer_id=producer_id, producer_epoch=producer_epoch,
+                           base_sequence=base_sequence, max_bytes=2**31 - 1)
     for key, value in records:
         builder.append(timestamp_ms, key, value)
     return builder.build()
