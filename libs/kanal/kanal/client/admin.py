@@ -4,8 +4,7 @@ event loop in a daemon thread. Every method takes `timeout` (s; request_timeout_
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Iterable
-from types import TracebackType
+from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
 from kanal.client.admin_types import (
@@ -18,33 +17,20 @@ from kanal.client.admin_types import (
 from kanal.client.aio_admin import AIOAdmin, ElectionResult
 from kanal.client.loop_thread import LoopThread
 from kanal.client.records import NewTopic
-from kanal.errors import ClientClosed
+from kanal.client.sync_facade import SyncFacade
 
 _T = TypeVar("_T")
 
 
-class Admin:
+class Admin(SyncFacade):
+    _closed_message = "the admin client is closed"
+
     def __init__(self, **configs: Any) -> None:
         self._admin = AIOAdmin(**configs)
         self.config = self._admin.config
         self._timeout_s = self.config.connection.request_timeout_ms / 1000
         self._thread = LoopThread(name="kanal-admin")
         self._closed = False
-
-    def _run(self, coro: Coroutine[Any, Any, _T], timeout: float | None) -> _T:
-        if self._closed:
-            coro.close()
-            raise ClientClosed("the admin client is closed")
-        return self._thread.run(coro, (timeout or self._timeout_s) + 1)
-
-    def __enter__(self) -> Admin:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def create_topics(
         self, new_topics: Iterable[NewTopic], validate_only: bool = False, *,

@@ -13,8 +13,7 @@ import concurrent.futures
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
-from types import TracebackType
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from kanal.client.config import ConsumerConfig, build_config
@@ -28,6 +27,7 @@ from kanal.client.group_types import (
 from kanal.client.loop_thread import LoopThread
 from kanal.client.offsets import OffsetAndTimestamp
 from kanal.client.records import ConsumerRecord
+from kanal.client.sync_facade import SyncFacade
 from kanal.errors import ClientClosed, ConfigurationError
 from kanal.types import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, TopicPartition
 
@@ -40,9 +40,11 @@ async def _create_core(config: ConsumerConfig, group_keys: dict[str, Any]) -> Co
     return ConsumerCore(config, group_keys)
 
 
-class Consumer:
+class Consumer(SyncFacade):
     """`Consumer("topic", bootstrap_servers="h:p", auto_offset_reset="earliest", ...)`; see
     ConsumerConfig for every setting. Iterate it, or call poll()."""
+
+    _closed_message = "the consumer is closed"
 
     def __init__(self, *topics: str, **configs: Any) -> None:
         group_keys = pop_group_keys(configs)
@@ -70,22 +72,6 @@ class Consumer:
         for record in list(self._pending):
             positions.setdefault(TopicPartition(record.topic, record.partition), record.offset)
         return positions
-
-    def _run(self, coro: Coroutine[Any, Any, _T], timeout_s: float | None = None) -> _T:
-        if self._closed:
-            coro.close()
-            raise ClientClosed("the consumer is closed")
-        # A second past the operation's own deadline, so its own timeout error wins.
-        return self._thread.run(coro, (timeout_s or self._timeout_s) + 1)
-
-    def __enter__(self) -> Consumer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # ---- assignment -----------------------------------------------------------------------
 

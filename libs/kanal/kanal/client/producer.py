@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import functools
 import weakref
-from types import TracebackType
 from typing import Any
 
 from kanal.client.config import ProducerConfig, build_config
@@ -18,6 +17,7 @@ from kanal.client.futures import FutureRecordMetadata
 from kanal.client.loop_thread import LoopThread
 from kanal.client.producer_core import ProducerCore, Shortage
 from kanal.client.records import Headers
+from kanal.client.sync_facade import SyncFacade
 from kanal.errors import ClientClosed
 
 # How long an unclosed producer may spend sending its buffered records at interpreter exit.
@@ -28,7 +28,7 @@ async def _create_core(config: ProducerConfig) -> ProducerCore:
     return ProducerCore(config)
 
 
-class Producer:
+class Producer(SyncFacade):
     """`Producer(bootstrap_servers="h:p", acks="all", linger_ms=5, ...)`; see ProducerConfig
     for every setting. Works as a context manager (close on exit)."""
 
@@ -47,15 +47,6 @@ class Producer:
         # Like kafka-python: records still buffered when the interpreter exits are sent.
         self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
         atexit.register(self._at_exit)
-
-    def __enter__(self) -> Producer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def send(  # noqa: PLR0917 - kafka-python's positional order
         self,
