@@ -10,6 +10,9 @@ command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # bench peer only
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)  # dashboard query tests
+PY=${PYTHON:-python3}
+# Debian's own python3 ships venv without ensurepip until python3-venv is installed.
+"$PY" -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "installing from Debian: ${need_apt[*]}"
@@ -17,7 +20,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
