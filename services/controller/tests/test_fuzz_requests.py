@@ -1,4 +1,5 @@
-"""Hypothesis drives CreateTopics and AlterConfigs with odd field values: the answer is always
+"""Hypothesis drives CreateTopics, AlterConfigs, DeleteTopics and ControlledShutdown with odd
+field values: the answer is always
 a per-item error code or success (never a gRPC error or UNKNOWN_SERVER_ERROR), and a refused
 item leaves etcd as it was."""
 
@@ -107,4 +108,35 @@ async def test_alter_configs_fuzz(cluster: Stub, etcd_client: Etcd, layout: Layo
         assert result.error_code in KNOWN_CODES, result
         assert (result.error_code == E.NONE) != bool(result.error_message), result
     if validate_only or all(r.error_code != E.NONE for r in response.results):
+        assert after == before
+
+
+@FUZZ
+@given(names=st.lists(names, min_size=1, max_size=3))
+async def test_delete_topics_fuzz(cluster: Stub, etcd_client: Etcd, layout: Layout,
+                                  names: list[str]) -> None:
+    # Topic "t" is the only topic; "t" itself is kept out so each example sees the same state.
+    names = [n for n in names if n != "t"] or ["no-such-topic"]
+    before = await metadata_state(etcd_client, layout)
+    response = await cluster.DeleteTopics(controller_pb2.DeleteTopicsRequest(names=names))
+    assert [r.name for r in response.results] == names
+    for result in response.results:
+        assert result.error_code in KNOWN_CODES - {E.NONE}, result
+        assert result.error_message
+    assert await metadata_state(etcd_client, layout) == before
+
+
+@FUZZ
+@given(broker_id=st.one_of(st.integers(-2, 5), INT32),
+       broker_epoch=st.one_of(st.integers(-2, 5), st.integers(-(2**63), 2**63 - 1)))
+async def test_controlled_shutdown_with_a_stale_or_unknown_epoch_changes_nothing(
+    cluster: Stub, etcd_client: Etcd, layout: Layout, broker_id: int, broker_epoch: int,
+) -> None:
+    before = await metadata_state(etcd_client, layout)
+    response = await cluster.ControlledShutdown(controller_pb2.ControlledShutdownRequest(
+        broker_id=broker_id, broker_epoch=broker_epoch))
+    after = await metadata_state(etcd_client, layout)
+    assert response.error_code in KNOWN_CODES, response
+    if response.error_code != E.NONE:
+        assert response.error_message
         assert after == before
