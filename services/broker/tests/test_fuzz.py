@@ -146,3 +146,25 @@ async def test_odd_fetches_get_defined_answers(
     batches = list(iter_complete_batches(answer.records))
     assert sum(h.size for _, h in batches) == len(answer.records)  # whole batches only
     assert all(h.next_offset <= answer.high_watermark for _, h in batches)
+
+
+@FUZZ
+@given(topic=st.sampled_from([TOPIC, "nope", ""]), partition=st.one_of(st.integers(-1, 3), INT32),
+       current_epoch=st.one_of(st.integers(-2, 5), INT32),
+       leader_epoch=st.one_of(st.integers(-2, 5), INT32), replica_id=st.integers(-2, 3))
+async def test_odd_offset_for_leader_epoch_requests_get_defined_answers(
+        fuzzed: broker_pb2_grpc.BrokerAsyncStub, *, topic: str, partition: int,
+        current_epoch: int, leader_epoch: int, replica_id: int) -> None:
+    log_end = await _log_end(fuzzed)
+    reply = await fuzzed.OffsetForLeaderEpoch(broker_pb2.OffsetForLeaderEpochRequest(
+        replica_id=replica_id, topics=[broker_pb2.OffsetForLeaderEpochTopic(
+            topic=topic, partitions=[broker_pb2.OffsetForLeaderEpochPartition(
+                partition=partition, current_leader_epoch=current_epoch,
+                leader_epoch=leader_epoch)])]))
+    answer = reply.topics[0].partitions[0]
+    assert answer.error_code in PARTITION_ERRORS, answer.error_message
+    if answer.error_code:
+        assert answer.error_message
+    else:
+        assert -1 <= answer.end_offset <= log_end
+    assert await _log_end(fuzzed) == log_end  # a question never changes the log
