@@ -27,8 +27,15 @@ class TaskOwner:
             log.error("background task %s crashed", task.get_name(),
                       exc_info=task.exception())
 
-    async def cancel_all(self) -> None:
+    async def cancel_all(self, timeout_s: float = 10.0) -> None:
+        """Cancel every task and wait for them, at most `timeout_s`: a task stuck in a
+        cleanup await must not hold the whole shutdown (it is logged and left behind)."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in stuck:
+            log.error("background task %s did not stop within %.0fs of cancellation",
+                      task.get_name(), timeout_s)

@@ -7,6 +7,8 @@ one module. Only servers import it: `aetcd` is the `kanal[server]` extra, not a 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 from collections.abc import AsyncGenerator, Sequence
@@ -121,6 +123,8 @@ class TxnResult:
     reads: list[Entry | None]
 
 
+_WATCH_CANCEL_TIMEOUT_S = 2.0
+
 # HTTP/2 pings find a half-open connection, which would otherwise leave a watch silent
 # forever. etcd refuses pings more frequent than its --grpc-keepalive-min-time (5 s).
 _CHANNEL_OPTIONS = {
@@ -223,7 +227,10 @@ class Etcd:
                 kind = EventKind.PUT if event.kind == "PUT" else EventKind.DELETE
                 yield WatchEvent(kind, Entry.of(event.kv))
         finally:
-            await watch.cancel()
+            # Cancelling asks etcd to close the watch and waits for its answer; a stream that
+            # died silently would keep a shutting-down owner waiting forever, so it is bounded.
+            with contextlib.suppress(TimeoutError, EtcdError):
+                await asyncio.wait_for(watch.cancel(), _WATCH_CANCEL_TIMEOUT_S)
 
     @staticmethod
     def _compare(tx: Any, compare: Compare) -> Any:
