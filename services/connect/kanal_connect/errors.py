@@ -56,3 +56,10 @@ class InvalidConnectorConfig(ConnectError):
     def to_json_body(self) -> dict[str, object]:
         """Kafka Connect's REST error body: `{"error_code": 400, "message": ...}`."""
         return {"error_code": int(self.http_status), "message": self.message}
+
+
+class RetriableError(ConnectError):
+    """A task's transient failure (a database restarting, a broker moving leadership): the
+    worker retries the same call within `errors.retry.timeout` instead of failing the task."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
