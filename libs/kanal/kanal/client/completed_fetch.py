@@ -1,29 +1,22 @@
 """Fetched bytes of one partition, decoded into ConsumerRecords a batch at a time as poll()
 asks for them.
 
-Decoding is the consumer's hot loop: each batch is decoded whole by the codec (one list of
-Records), then turned into ConsumerRecords by one list comprehension, and poll() takes slices
-of that list. No generator sits between records, and a batch nobody asks for is never
-decoded.
+Decoding is the consumer's hot loop: each batch is decoded whole into ConsumerRecords
+(batch_decoding), and poll() takes slices of that list. No generator sits between records,
+and a batch nobody asks for is never decoded.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from typing import cast
 
+from kanal.client.batch_decoding import decode_for_consumer
 from kanal.client.config import Deserializer
 from kanal.client.records import ConsumerRecord
 from kanal.records.header import LOG_OVERHEAD, MIN_BATCH_LENGTH, parse_header
-from kanal.records.reader import decode_batch
-from kanal.records.record import Record
 from kanal.types import TopicPartition
 
 _LENGTH = struct.Struct(">i")
-_new_record = cast(
-    Callable[[type[ConsumerRecord], tuple[object, ...]], ConsumerRecord], tuple.__new__
-)
 
 
 class CompletedFetch:
@@ -50,14 +43,16 @@ class CompletedFetch:
                 out += self._decoded[self._next:end]
                 self._next = min(end, len(self._decoded))
                 continue
-            batch = self._decode_next(min_offset)
+            batch = self._decode_next(min_offset, key_deserializer, value_deserializer)
             if batch is None:
                 break
-            self._decoded = _convert(self.tp, batch, key_deserializer, value_deserializer)
+            self._decoded = batch
             self._next = 0
         return out
 
-    def _decode_next(self, min_offset: int) -> list[Record] | None:
+    def _decode_next(
+        self, min_offset: int, kd: Deserializer | None, vd: Deserializer | None
+    ) -> list[ConsumerRecord] | None:
         """The records of the next batch holding offsets >= min_offset (control batches and
         earlier batches skipped); None at the end or at a partial trailing batch."""
         buf = self.records
@@ -69,7 +64,7 @@ class CompletedFetch:
             pos, self._pos = self._pos, end
             if parse_header(buf, pos).last_offset < min_offset:
                 continue
-            header, records = decode_batch(buf, pos)
+            header, records = decode_for_consumer(self.tp, buf, pos, kd, vd)
             if header.is_control or not records:
                 continue
             if records[0].offset < min_offset:
@@ -77,22 +72,3 @@ class CompletedFetch:
             return records
         return None
 
-
-def _convert(
-    tp: TopicPartition, records: list[Record], kd: Deserializer | None, vd: Deserializer | None
-) -> list[ConsumerRecord]:
-    topic, partition = tp
-    new, cls = _new_record, ConsumerRecord
-    if kd is None and vd is None:
-        return [
-            new(cls, (topic, partition, offset, timestamp, timestamp_type, key, value, headers,
-                      -1 if key is None else len(key), -1 if value is None else len(value)))
-            for offset, timestamp, key, value, headers, timestamp_type, _ in records
-        ]
-    return [
-        new(cls, (topic, partition, offset, timestamp, timestamp_type,
-                  key if kd is None or key is None else kd(key),
-                  value if vd is None or value is None else vd(value),
-                  headers, -1 if key is None else len(key), -1 if value is None else len(value)))
-        for offset, timestamp, key, value, headers, timestamp_type, _ in records
-    ]
