@@ -10,6 +10,10 @@ command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # bench peer only
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)  # dashboard query tests
+# connect's PostgreSQL connectors: tests start their own server (wal_level=logical)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need_apt+=(postgresql)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)  # examples/node and its test
+command -v nft >/dev/null 2>&1 || need_apt+=(nftables)  # network-partition fault test
 PY=${PYTHON:-python3}
 # Debian's own python3 ships venv without ensurepip until python3-venv is installed.
 "$PY" -c "import ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
@@ -33,6 +37,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
   for dir in services/*/; do
     [ -f "$dir/pyproject.toml" ] && services+=(-e "${dir%/}")
   done
-  pip_quiet install -q -r requirements-dev.txt -e "libs/kanal[server]" "${services[@]}"
+  pip_quiet install -q -r requirements-dev.txt -e "libs/kanal[server,serde]" "${services[@]}"
   echo "$inputs" > "$stamp"
 fi

@@ -162,6 +162,13 @@ class IllegalGeneration(KanalError):
     code = 22
 
 
+class InconsistentGroupProtocol(KanalError):
+    """The group uses another protocol (classic vs consumer), another protocol type, or no
+    protocol common to every member."""
+
+    code = 23
+
+
 class InvalidGroupId(KanalError):
     """The group id is empty or otherwise invalid."""
 
@@ -172,6 +179,18 @@ class UnknownMemberId(KanalError):
     """The coordinator does not know this member id; rejoin the group."""
 
     code = 25
+
+
+class InvalidSessionTimeout(KanalError):
+    """The session timeout is outside the broker's group.min/max.session.timeout.ms."""
+
+    code = 26
+
+
+class RebalanceInProgress(KanalError):
+    """The group is rebalancing: join it again."""
+
+    code = 27
 
 
 class InvalidTimestamp(KanalError):
@@ -356,10 +375,35 @@ class ConfigurationError(KanalError):
     code = 40
 
 
+class SerializationError(KanalError):
+    """A value could not be serialized, or bytes could not be deserialized (wrong framing,
+    unknown schema, a value that does not match its schema)."""
+
+    code = -1
+
+
+class SchemaRegistryError(KanalError):
+    """The schema registry refused a request; `error_code` is Confluent's (40401, 42201, ...),
+    `http_status` the HTTP status it came with (0 when the registry did not answer)."""
+
+    code = -1
+
+    def __init__(self, message: str = "", *, http_status: int = 0, error_code: int = 0) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.error_code = error_code
+
+
 def _registry() -> dict[int, type[KanalError]]:
     table: dict[int, type[KanalError]] = {}
     pending: list[type[KanalError]] = [KanalError]
-    client_only = {KanalTimeoutError, ClientClosed, ConfigurationError}
+    client_only = {
+        KanalTimeoutError,
+        ClientClosed,
+        ConfigurationError,
+        SerializationError,
+        SchemaRegistryError,
+    }
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())

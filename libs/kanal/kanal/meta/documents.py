@@ -79,6 +79,17 @@ class PartitionState(_Document):
     # Grows with every change of this document; AlterPartition requests carry the epoch
     # they were based on so that stale ones are refused.
     partition_epoch: int = 0
+    # A reassignment in progress (Kafka's KIP-455): the topic's assignment holds the target
+    # replicas followed by `removing_replicas`; those leave once every one of
+    # `adding_replicas` is in the ISR. Both empty when the partition is not moving.
+    adding_replicas: list[int] = field(default_factory=list)
+    removing_replicas: list[int] = field(default_factory=list)
+    # Bytes/s the adding replicas may fetch at (the follower replication throttle); 0: none.
+    reassignment_throttle: int = 0
+
+    @property
+    def reassigning(self) -> bool:
+        return bool(self.adding_replicas or self.removing_replicas)
 
     @property
     def online(self) -> bool:

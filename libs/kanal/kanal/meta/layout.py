@@ -13,6 +13,8 @@
                                   defaults (AlterConfigs on BROKER resources).
     producer_ids/next             decimal text: the first producer id no block has taken
                                   (AllocateProducerIds advances it; absent means 0).
+    registry/primary              {"instance_id", "url"} of the schema registry primary, on
+                                  its lease.
 
 Topic names cannot contain '/', so a topic's keys never collide with another's prefix
 (`partitions/<topic>/` ends with the separator).
@@ -38,6 +40,10 @@ class Layout:
     @property
     def controller_leader(self) -> bytes:
         return self._key("controller", "leader")
+
+    @property
+    def registry_primary(self) -> bytes:
+        return self._key("registry", "primary")
 
     @property
     def controllers_prefix(self) -> bytes:

@@ -45,8 +45,11 @@ class _ErrorCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorCode.V
     NOT_ENOUGH_REPLICAS_AFTER_APPEND: _ErrorCode.ValueType  # 20
     INVALID_REQUIRED_ACKS: _ErrorCode.ValueType  # 21
     ILLEGAL_GENERATION: _ErrorCode.ValueType  # 22
+    INCONSISTENT_GROUP_PROTOCOL: _ErrorCode.ValueType  # 23
     INVALID_GROUP_ID: _ErrorCode.ValueType  # 24
     UNKNOWN_MEMBER_ID: _ErrorCode.ValueType  # 25
+    INVALID_SESSION_TIMEOUT: _ErrorCode.ValueType  # 26
+    REBALANCE_IN_PROGRESS: _ErrorCode.ValueType  # 27
     INVALID_TIMESTAMP: _ErrorCode.ValueType  # 32
     TOPIC_ALREADY_EXISTS: _ErrorCode.ValueType  # 36
     INVALID_PARTITIONS: _ErrorCode.ValueType  # 37
@@ -102,8 +105,11 @@ NOT_ENOUGH_REPLICAS: ErrorCode.ValueType  # 19
 NOT_ENOUGH_REPLICAS_AFTER_APPEND: ErrorCode.ValueType  # 20
 INVALID_REQUIRED_ACKS: ErrorCode.ValueType  # 21
 ILLEGAL_GENERATION: ErrorCode.ValueType  # 22
+INCONSISTENT_GROUP_PROTOCOL: ErrorCode.ValueType  # 23
 INVALID_GROUP_ID: ErrorCode.ValueType  # 24
 UNKNOWN_MEMBER_ID: ErrorCode.ValueType  # 25
+INVALID_SESSION_TIMEOUT: ErrorCode.ValueType  # 26
+REBALANCE_IN_PROGRESS: ErrorCode.ValueType  # 27
 INVALID_TIMESTAMP: ErrorCode.ValueType  # 32
 TOPIC_ALREADY_EXISTS: ErrorCode.ValueType  # 36
 INVALID_PARTITIONS: ErrorCode.ValueType  # 37

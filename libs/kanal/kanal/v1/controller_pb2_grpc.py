@@ -82,6 +82,31 @@ class ControllerStub:
                 request_serializer=kanal_dot_v1_dot_controller__pb2.ElectLeadersRequest.SerializeToString,
                 response_deserializer=kanal_dot_v1_dot_controller__pb2.ElectLeadersResponse.FromString,
                 _registered_method=True)
+        self.AlterPartitionReassignments = channel.unary_unary(
+                '/kanal.v1.Controller/AlterPartitionReassignments',
+                request_serializer=kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsResponse.FromString,
+                _registered_method=True)
+        self.ListPartitionReassignments = channel.unary_unary(
+                '/kanal.v1.Controller/ListPartitionReassignments',
+                request_serializer=kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsResponse.FromString,
+                _registered_method=True)
+        self.RebalancePartitions = channel.unary_unary(
+                '/kanal.v1.Controller/RebalancePartitions',
+                request_serializer=kanal_dot_v1_dot_controller__pb2.RebalancePartitionsRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_controller__pb2.RebalancePartitionsResponse.FromString,
+                _registered_method=True)
+        self.DecommissionBroker = channel.unary_unary(
+                '/kanal.v1.Controller/DecommissionBroker',
+                request_serializer=kanal_dot_v1_dot_controller__pb2.DecommissionBrokerRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_controller__pb2.DecommissionBrokerResponse.FromString,
+                _registered_method=True)
+        self.DescribeBrokerDrain = channel.unary_unary(
+                '/kanal.v1.Controller/DescribeBrokerDrain',
+                request_serializer=kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainResponse.FromString,
+                _registered_method=True)
 
 
 class ControllerServicer:
@@ -157,6 +182,48 @@ class ControllerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AlterPartitionReassignments(self, request, context):
+        """Kafka's AlterPartitionReassignments (KIP-455): move partitions to new replica lists.
+        New replicas join and catch up (optionally throttled); the old ones leave only once
+        every new one is in the ISR. A partition with `cancel` goes back to its replicas from
+        before the move.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPartitionReassignments(self, request, context):
+        """Kafka's ListPartitionReassignments: the partitions in the middle of a move.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RebalancePartitions(self, request, context):
+        """A balanced plan over the registered brokers (less `exclude_brokers` and brokers being
+        drained): replica and preferred-leader counts within one of each other. Started as
+        reassignments unless validate_only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecommissionBroker(self, request, context):
+        """Move every replica off a broker so it can be removed. Refused (INVALID_REPLICATION_FACTOR)
+        when the other brokers cannot hold some partition's replication factor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DescribeBrokerDrain(self, request, context):
+        """Whether a broker is being drained and how much it still holds (the preStop hook of a
+        departing Kubernetes pod waits on this).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ControllerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +271,31 @@ def add_ControllerServicer_to_server(servicer, server):
                     servicer.ElectLeaders,
                     request_deserializer=kanal_dot_v1_dot_controller__pb2.ElectLeadersRequest.FromString,
                     response_serializer=kanal_dot_v1_dot_controller__pb2.ElectLeadersResponse.SerializeToString,
+            ),
+            'AlterPartitionReassignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.AlterPartitionReassignments,
+                    request_deserializer=kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsResponse.SerializeToString,
+            ),
+            'ListPartitionReassignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPartitionReassignments,
+                    request_deserializer=kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsResponse.SerializeToString,
+            ),
+            'RebalancePartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RebalancePartitions,
+                    request_deserializer=kanal_dot_v1_dot_controller__pb2.RebalancePartitionsRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_controller__pb2.RebalancePartitionsResponse.SerializeToString,
+            ),
+            'DecommissionBroker': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecommissionBroker,
+                    request_deserializer=kanal_dot_v1_dot_controller__pb2.DecommissionBrokerRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_controller__pb2.DecommissionBrokerResponse.SerializeToString,
+            ),
+            'DescribeBrokerDrain': grpc.unary_unary_rpc_method_handler(
+                    servicer.DescribeBrokerDrain,
+                    request_deserializer=kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -452,6 +544,141 @@ class Controller:
             '/kanal.v1.Controller/ElectLeaders',
             kanal_dot_v1_dot_controller__pb2.ElectLeadersRequest.SerializeToString,
             kanal_dot_v1_dot_controller__pb2.ElectLeadersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AlterPartitionReassignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Controller/AlterPartitionReassignments',
+            kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsRequest.SerializeToString,
+            kanal_dot_v1_dot_controller__pb2.AlterPartitionReassignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPartitionReassignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Controller/ListPartitionReassignments',
+            kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsRequest.SerializeToString,
+            kanal_dot_v1_dot_controller__pb2.ListPartitionReassignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RebalancePartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Controller/RebalancePartitions',
+            kanal_dot_v1_dot_controller__pb2.RebalancePartitionsRequest.SerializeToString,
+            kanal_dot_v1_dot_controller__pb2.RebalancePartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecommissionBroker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Controller/DecommissionBroker',
+            kanal_dot_v1_dot_controller__pb2.DecommissionBrokerRequest.SerializeToString,
+            kanal_dot_v1_dot_controller__pb2.DecommissionBrokerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DescribeBrokerDrain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.Controller/DescribeBrokerDrain',
+            kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainRequest.SerializeToString,
+            kanal_dot_v1_dot_controller__pb2.DescribeBrokerDrainResponse.FromString,
             options,
             channel_credentials,
             insecure,

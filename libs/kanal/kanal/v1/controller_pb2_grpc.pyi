@@ -62,6 +62,27 @@ class ControllerStub:
     replica when it is live and in sync, or - unclean, for named partitions only - give a
     leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
     """
+    AlterPartitionReassignments: _grpc.UnaryUnaryMultiCallable[_controller_pb2.AlterPartitionReassignmentsRequest, _controller_pb2.AlterPartitionReassignmentsResponse]
+    """Kafka's AlterPartitionReassignments (KIP-455): move partitions to new replica lists.
+    New replicas join and catch up (optionally throttled); the old ones leave only once
+    every new one is in the ISR. A partition with `cancel` goes back to its replicas from
+    before the move.
+    """
+    ListPartitionReassignments: _grpc.UnaryUnaryMultiCallable[_controller_pb2.ListPartitionReassignmentsRequest, _controller_pb2.ListPartitionReassignmentsResponse]
+    """Kafka's ListPartitionReassignments: the partitions in the middle of a move."""
+    RebalancePartitions: _grpc.UnaryUnaryMultiCallable[_controller_pb2.RebalancePartitionsRequest, _controller_pb2.RebalancePartitionsResponse]
+    """A balanced plan over the registered brokers (less `exclude_brokers` and brokers being
+    drained): replica and preferred-leader counts within one of each other. Started as
+    reassignments unless validate_only.
+    """
+    DecommissionBroker: _grpc.UnaryUnaryMultiCallable[_controller_pb2.DecommissionBrokerRequest, _controller_pb2.DecommissionBrokerResponse]
+    """Move every replica off a broker so it can be removed. Refused (INVALID_REPLICATION_FACTOR)
+    when the other brokers cannot hold some partition's replication factor.
+    """
+    DescribeBrokerDrain: _grpc.UnaryUnaryMultiCallable[_controller_pb2.DescribeBrokerDrainRequest, _controller_pb2.DescribeBrokerDrainResponse]
+    """Whether a broker is being drained and how much it still holds (the preStop hook of a
+    departing Kubernetes pod waits on this).
+    """
 
 @_typing.type_check_only
 class ControllerAsyncStub(ControllerStub):
@@ -96,6 +117,27 @@ class ControllerAsyncStub(ControllerStub):
     """Kafka's ElectLeaders: move leadership back to each partition's preferred (first)
     replica when it is live and in sync, or - unclean, for named partitions only - give a
     leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
+    """
+    AlterPartitionReassignments: _aio.UnaryUnaryMultiCallable[_controller_pb2.AlterPartitionReassignmentsRequest, _controller_pb2.AlterPartitionReassignmentsResponse]  # type: ignore[assignment]
+    """Kafka's AlterPartitionReassignments (KIP-455): move partitions to new replica lists.
+    New replicas join and catch up (optionally throttled); the old ones leave only once
+    every new one is in the ISR. A partition with `cancel` goes back to its replicas from
+    before the move.
+    """
+    ListPartitionReassignments: _aio.UnaryUnaryMultiCallable[_controller_pb2.ListPartitionReassignmentsRequest, _controller_pb2.ListPartitionReassignmentsResponse]  # type: ignore[assignment]
+    """Kafka's ListPartitionReassignments: the partitions in the middle of a move."""
+    RebalancePartitions: _aio.UnaryUnaryMultiCallable[_controller_pb2.RebalancePartitionsRequest, _controller_pb2.RebalancePartitionsResponse]  # type: ignore[assignment]
+    """A balanced plan over the registered brokers (less `exclude_brokers` and brokers being
+    drained): replica and preferred-leader counts within one of each other. Started as
+    reassignments unless validate_only.
+    """
+    DecommissionBroker: _aio.UnaryUnaryMultiCallable[_controller_pb2.DecommissionBrokerRequest, _controller_pb2.DecommissionBrokerResponse]  # type: ignore[assignment]
+    """Move every replica off a broker so it can be removed. Refused (INVALID_REPLICATION_FACTOR)
+    when the other brokers cannot hold some partition's replication factor.
+    """
+    DescribeBrokerDrain: _aio.UnaryUnaryMultiCallable[_controller_pb2.DescribeBrokerDrainRequest, _controller_pb2.DescribeBrokerDrainResponse]  # type: ignore[assignment]
+    """Whether a broker is being drained and how much it still holds (the preStop hook of a
+    departing Kubernetes pod waits on this).
     """
 
 class ControllerServicer(metaclass=_abc_1.ABCMeta):
@@ -182,6 +224,57 @@ class ControllerServicer(metaclass=_abc_1.ABCMeta):
         """Kafka's ElectLeaders: move leadership back to each partition's preferred (first)
         replica when it is live and in sync, or - unclean, for named partitions only - give a
         leaderless partition to any live replica, in sync or not (acknowledged writes can be lost).
+        """
+
+    @_abc_1.abstractmethod
+    def AlterPartitionReassignments(
+        self,
+        request: _controller_pb2.AlterPartitionReassignmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.AlterPartitionReassignmentsResponse, _abc.Awaitable[_controller_pb2.AlterPartitionReassignmentsResponse]]:
+        """Kafka's AlterPartitionReassignments (KIP-455): move partitions to new replica lists.
+        New replicas join and catch up (optionally throttled); the old ones leave only once
+        every new one is in the ISR. A partition with `cancel` goes back to its replicas from
+        before the move.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPartitionReassignments(
+        self,
+        request: _controller_pb2.ListPartitionReassignmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.ListPartitionReassignmentsResponse, _abc.Awaitable[_controller_pb2.ListPartitionReassignmentsResponse]]:
+        """Kafka's ListPartitionReassignments: the partitions in the middle of a move."""
+
+    @_abc_1.abstractmethod
+    def RebalancePartitions(
+        self,
+        request: _controller_pb2.RebalancePartitionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.RebalancePartitionsResponse, _abc.Awaitable[_controller_pb2.RebalancePartitionsResponse]]:
+        """A balanced plan over the registered brokers (less `exclude_brokers` and brokers being
+        drained): replica and preferred-leader counts within one of each other. Started as
+        reassignments unless validate_only.
+        """
+
+    @_abc_1.abstractmethod
+    def DecommissionBroker(
+        self,
+        request: _controller_pb2.DecommissionBrokerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.DecommissionBrokerResponse, _abc.Awaitable[_controller_pb2.DecommissionBrokerResponse]]:
+        """Move every replica off a broker so it can be removed. Refused (INVALID_REPLICATION_FACTOR)
+        when the other brokers cannot hold some partition's replication factor.
+        """
+
+    @_abc_1.abstractmethod
+    def DescribeBrokerDrain(
+        self,
+        request: _controller_pb2.DescribeBrokerDrainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_controller_pb2.DescribeBrokerDrainResponse, _abc.Awaitable[_controller_pb2.DescribeBrokerDrainResponse]]:
+        """Whether a broker is being drained and how much it still holds (the preStop hook of a
+        departing Kubernetes pod waits on this).
         """
 
 def add_ControllerServicer_to_server(servicer: ControllerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

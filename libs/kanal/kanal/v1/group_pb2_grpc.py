@@ -79,6 +79,26 @@ class GroupCoordinatorStub:
                 request_serializer=kanal_dot_v1_dot_group__pb2.DeleteGroupsRequest.SerializeToString,
                 response_deserializer=kanal_dot_v1_dot_group__pb2.DeleteGroupsResponse.FromString,
                 _registered_method=True)
+        self.JoinGroup = channel.unary_unary(
+                '/kanal.v1.GroupCoordinator/JoinGroup',
+                request_serializer=kanal_dot_v1_dot_group__pb2.JoinGroupRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_group__pb2.JoinGroupResponse.FromString,
+                _registered_method=True)
+        self.SyncGroup = channel.unary_unary(
+                '/kanal.v1.GroupCoordinator/SyncGroup',
+                request_serializer=kanal_dot_v1_dot_group__pb2.SyncGroupRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_group__pb2.SyncGroupResponse.FromString,
+                _registered_method=True)
+        self.Heartbeat = channel.unary_unary(
+                '/kanal.v1.GroupCoordinator/Heartbeat',
+                request_serializer=kanal_dot_v1_dot_group__pb2.HeartbeatRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_group__pb2.HeartbeatResponse.FromString,
+                _registered_method=True)
+        self.LeaveGroup = channel.unary_unary(
+                '/kanal.v1.GroupCoordinator/LeaveGroup',
+                request_serializer=kanal_dot_v1_dot_group__pb2.LeaveGroupRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_group__pb2.LeaveGroupResponse.FromString,
+                _registered_method=True)
 
 
 class GroupCoordinatorServicer:
@@ -136,6 +156,32 @@ class GroupCoordinatorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def JoinGroup(self, request, context):
+        """The classic (Join/Sync) membership protocol, for clients that assign among themselves
+        (Kafka Connect workers, protocol_type "connect"): see "Classic groups" below.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SyncGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Heartbeat(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LeaveGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GroupCoordinatorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -173,6 +219,26 @@ def add_GroupCoordinatorServicer_to_server(servicer, server):
                     servicer.DeleteGroups,
                     request_deserializer=kanal_dot_v1_dot_group__pb2.DeleteGroupsRequest.FromString,
                     response_serializer=kanal_dot_v1_dot_group__pb2.DeleteGroupsResponse.SerializeToString,
+            ),
+            'JoinGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.JoinGroup,
+                    request_deserializer=kanal_dot_v1_dot_group__pb2.JoinGroupRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_group__pb2.JoinGroupResponse.SerializeToString,
+            ),
+            'SyncGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncGroup,
+                    request_deserializer=kanal_dot_v1_dot_group__pb2.SyncGroupRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_group__pb2.SyncGroupResponse.SerializeToString,
+            ),
+            'Heartbeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.Heartbeat,
+                    request_deserializer=kanal_dot_v1_dot_group__pb2.HeartbeatRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_group__pb2.HeartbeatResponse.SerializeToString,
+            ),
+            'LeaveGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.LeaveGroup,
+                    request_deserializer=kanal_dot_v1_dot_group__pb2.LeaveGroupRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_group__pb2.LeaveGroupResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -374,6 +440,114 @@ class GroupCoordinator:
             '/kanal.v1.GroupCoordinator/DeleteGroups',
             kanal_dot_v1_dot_group__pb2.DeleteGroupsRequest.SerializeToString,
             kanal_dot_v1_dot_group__pb2.DeleteGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JoinGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.GroupCoordinator/JoinGroup',
+            kanal_dot_v1_dot_group__pb2.JoinGroupRequest.SerializeToString,
+            kanal_dot_v1_dot_group__pb2.JoinGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SyncGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.GroupCoordinator/SyncGroup',
+            kanal_dot_v1_dot_group__pb2.SyncGroupRequest.SerializeToString,
+            kanal_dot_v1_dot_group__pb2.SyncGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Heartbeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.GroupCoordinator/Heartbeat',
+            kanal_dot_v1_dot_group__pb2.HeartbeatRequest.SerializeToString,
+            kanal_dot_v1_dot_group__pb2.HeartbeatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LeaveGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kanal.v1.GroupCoordinator/LeaveGroup',
+            kanal_dot_v1_dot_group__pb2.LeaveGroupRequest.SerializeToString,
+            kanal_dot_v1_dot_group__pb2.LeaveGroupResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,13 @@ class GroupCoordinatorStub:
     ListGroups: _grpc.UnaryUnaryMultiCallable[_group_pb2.ListGroupsRequest, _group_pb2.ListGroupsResponse]
     DescribeGroups: _grpc.UnaryUnaryMultiCallable[_group_pb2.DescribeGroupsRequest, _group_pb2.DescribeGroupsResponse]
     DeleteGroups: _grpc.UnaryUnaryMultiCallable[_group_pb2.DeleteGroupsRequest, _group_pb2.DeleteGroupsResponse]
+    JoinGroup: _grpc.UnaryUnaryMultiCallable[_group_pb2.JoinGroupRequest, _group_pb2.JoinGroupResponse]
+    """The classic (Join/Sync) membership protocol, for clients that assign among themselves
+    (Kafka Connect workers, protocol_type "connect"): see "Classic groups" below.
+    """
+    SyncGroup: _grpc.UnaryUnaryMultiCallable[_group_pb2.SyncGroupRequest, _group_pb2.SyncGroupResponse]
+    Heartbeat: _grpc.UnaryUnaryMultiCallable[_group_pb2.HeartbeatRequest, _group_pb2.HeartbeatResponse]
+    LeaveGroup: _grpc.UnaryUnaryMultiCallable[_group_pb2.LeaveGroupRequest, _group_pb2.LeaveGroupResponse]
 
 @_typing.type_check_only
 class GroupCoordinatorAsyncStub(GroupCoordinatorStub):
@@ -73,6 +80,13 @@ class GroupCoordinatorAsyncStub(GroupCoordinatorStub):
     ListGroups: _aio.UnaryUnaryMultiCallable[_group_pb2.ListGroupsRequest, _group_pb2.ListGroupsResponse]  # type: ignore[assignment]
     DescribeGroups: _aio.UnaryUnaryMultiCallable[_group_pb2.DescribeGroupsRequest, _group_pb2.DescribeGroupsResponse]  # type: ignore[assignment]
     DeleteGroups: _aio.UnaryUnaryMultiCallable[_group_pb2.DeleteGroupsRequest, _group_pb2.DeleteGroupsResponse]  # type: ignore[assignment]
+    JoinGroup: _aio.UnaryUnaryMultiCallable[_group_pb2.JoinGroupRequest, _group_pb2.JoinGroupResponse]  # type: ignore[assignment]
+    """The classic (Join/Sync) membership protocol, for clients that assign among themselves
+    (Kafka Connect workers, protocol_type "connect"): see "Classic groups" below.
+    """
+    SyncGroup: _aio.UnaryUnaryMultiCallable[_group_pb2.SyncGroupRequest, _group_pb2.SyncGroupResponse]  # type: ignore[assignment]
+    Heartbeat: _aio.UnaryUnaryMultiCallable[_group_pb2.HeartbeatRequest, _group_pb2.HeartbeatResponse]  # type: ignore[assignment]
+    LeaveGroup: _aio.UnaryUnaryMultiCallable[_group_pb2.LeaveGroupRequest, _group_pb2.LeaveGroupResponse]  # type: ignore[assignment]
 
 class GroupCoordinatorServicer(metaclass=_abc_1.ABCMeta):
     """Consumer groups, served by every broker beside `Broker`. A group lives on one partition of
@@ -135,5 +149,36 @@ class GroupCoordinatorServicer(metaclass=_abc_1.ABCMeta):
         request: _group_pb2.DeleteGroupsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_group_pb2.DeleteGroupsResponse, _abc.Awaitable[_group_pb2.DeleteGroupsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def JoinGroup(
+        self,
+        request: _group_pb2.JoinGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_group_pb2.JoinGroupResponse, _abc.Awaitable[_group_pb2.JoinGroupResponse]]:
+        """The classic (Join/Sync) membership protocol, for clients that assign among themselves
+        (Kafka Connect workers, protocol_type "connect"): see "Classic groups" below.
+        """
+
+    @_abc_1.abstractmethod
+    def SyncGroup(
+        self,
+        request: _group_pb2.SyncGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_group_pb2.SyncGroupResponse, _abc.Awaitable[_group_pb2.SyncGroupResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def Heartbeat(
+        self,
+        request: _group_pb2.HeartbeatRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_group_pb2.HeartbeatResponse, _abc.Awaitable[_group_pb2.HeartbeatResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def LeaveGroup(
+        self,
+        request: _group_pb2.LeaveGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_group_pb2.LeaveGroupResponse, _abc.Awaitable[_group_pb2.LeaveGroupResponse]]: ...
 
 def add_GroupCoordinatorServicer_to_server(servicer: GroupCoordinatorServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
