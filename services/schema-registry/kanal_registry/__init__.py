@@ -2,8 +2,9 @@
 
 The format layer is public here: parse a schema of any type (`parse_schema`), check it against
 earlier versions at a compatibility level (`check`), and raise the registry's errors, which
-carry Confluent's REST error codes. The REST API, storage in the `_schemas` topic and primary
-election build on these.
+carry Confluent's REST error codes. The server built on them (REST and gRPC edges, storage in
+the `_schemas` topic, primary election through etcd) runs with `python -m kanal_registry`; see
+this distribution's README for its layers.
 """
 
 from kanal_registry.compatibility import DEFAULT_LEVEL, CompatibilityLevel, check

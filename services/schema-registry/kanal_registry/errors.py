@@ -6,7 +6,7 @@ the JSON body `{"error_code": 42201, "message": ...}`) and the HTTP status it is
 REST layer maps an exception to a response through `RegistryErrorCode` alone.
 
 The `code` class attribute that `KanalError` reserves for Kafka protocol codes holds the same
-registry number here: registry codes (>= 409) never clash with Kafka's (< 200), and the Kafka
+registry number here: registry codes (>= 400) never clash with Kafka's (< 200), and the Kafka
 code table in `kanal.errors` is built before this module is imported, so it never sees them.
 """
 
@@ -30,6 +30,11 @@ class RegistryErrorCode(IntEnum):
     SCHEMA_VERSION_SOFT_DELETED = 40406
     SCHEMA_VERSION_NOT_SOFT_DELETED = 40407
     SUBJECT_COMPATIBILITY_NOT_CONFIGURED = 40408
+    SUBJECT_MODE_NOT_CONFIGURED = 40409
+    # Bodies that are not JSON (400) or JSON of the wrong shape (422): the bare HTTP code, as
+    # Confluent's JSON mappers answer them.
+    BAD_REQUEST = 400
+    UNPROCESSABLE_ENTITY = 422
     # Confluent answers an incompatible schema with the bare HTTP code as error_code.
     INCOMPATIBLE_SCHEMA = 409
     INVALID_SCHEMA = 42201
@@ -117,6 +122,27 @@ class SubjectCompatibilityNotConfigured(RegistryError):
     """Subject does not have subject-level compatibility configured."""
 
     error_code = RegistryErrorCode.SUBJECT_COMPATIBILITY_NOT_CONFIGURED
+    code = error_code.value
+
+
+class SubjectModeNotConfigured(RegistryError):
+    """Subject does not have subject-level mode configured."""
+
+    error_code = RegistryErrorCode.SUBJECT_MODE_NOT_CONFIGURED
+    code = error_code.value
+
+
+class BadRequest(RegistryError):
+    """The request body is not JSON."""
+
+    error_code = RegistryErrorCode.BAD_REQUEST
+    code = error_code.value
+
+
+class UnprocessableEntity(RegistryError):
+    """The request body is JSON of the wrong shape: a missing field or a field of a wrong type."""
+
+    error_code = RegistryErrorCode.UNPROCESSABLE_ENTITY
     code = error_code.value
 
 

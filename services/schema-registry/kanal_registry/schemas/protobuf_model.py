@@ -82,6 +82,8 @@ class ProtoFile:
     imports: list[str] = field(default_factory=list)
     messages: dict[str, ProtoMessage] = field(default_factory=dict)
     enums: dict[str, dict[str, int]] = field(default_factory=dict)
+    visible_enums: set[str] = field(default_factory=set)
+    """Full names of every enum this file's fields may use: its own and its dependencies'."""
 
     def type_names(self) -> set[str]:
         return set(self.messages) | set(self.enums)
@@ -106,6 +108,7 @@ def build_model(tree: ast.File, dependencies: list[ProtoFile]) -> ProtoFile:
     for dependency in dependencies:
         known |= dependency.type_names()
         enums |= set(dependency.enums)
+    model.visible_enums = enums
     _Resolver(model, declared, known, enums).resolve_all(declared.raw_fields)
     return model
 

@@ -1,0 +1,1 @@
+"""The REST edge: Confluent's API on aiohttp."""

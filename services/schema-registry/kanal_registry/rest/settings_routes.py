@@ -1,0 +1,68 @@
+"""`/config` and `/mode`, global and per subject.
+
+GET of a subject's config or mode without one of its own is 40408 / 40409, unless
+`defaultToGlobal=true`; PUT answers Confluent's request echo (`{"compatibility": ...}`,
+`{"mode": ...}`); DELETE answers what was in force before.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from kanal_registry.rest.edge import answer, flag, forwarded, json_body, service
+from kanal_registry.service.requests import json_string_field
+
+routes = web.RouteTableDef()
+
+
+def _subject(request: web.Request) -> str | None:
+    return request.match_info.get("subject")
+
+
+@routes.get("/config")
+@routes.get("/config/{subject}")
+async def get_config(request: web.Request) -> web.Response:
+    level = service(request).reads.config(
+        _subject(request), default_to_global=flag(request, "defaultToGlobal"))
+    return answer({"compatibilityLevel": level.value})
+
+
+@routes.put("/config")
+@routes.put("/config/{subject}")
+async def put_config(request: web.Request) -> web.Response:
+    level = json_string_field(await json_body(request), "compatibility", "compatibilityLevel")
+    stored = await service(request).set_config(_subject(request), level,
+                                               forwarded=forwarded(request))
+    return answer({"compatibility": stored.value})
+
+
+@routes.delete("/config")
+@routes.delete("/config/{subject}")
+async def delete_config(request: web.Request) -> web.Response:
+    old = await service(request).delete_config(_subject(request), forwarded=forwarded(request))
+    return answer({"compatibilityLevel": old.value})
+
+
+@routes.get("/mode")
+@routes.get("/mode/{subject}")
+async def get_mode(request: web.Request) -> web.Response:
+    mode = service(request).reads.mode(
+        _subject(request), default_to_global=flag(request, "defaultToGlobal"))
+    return answer({"mode": mode.value})
+
+
+@routes.put("/mode")
+@routes.put("/mode/{subject}")
+async def put_mode(request: web.Request) -> web.Response:
+    mode = json_string_field(await json_body(request), "mode")
+    stored = await service(request).set_mode(_subject(request), mode,
+                                             force=flag(request, "force"),
+                                             forwarded=forwarded(request))
+    return answer({"mode": stored.value})
+
+
+@routes.delete("/mode")
+@routes.delete("/mode/{subject}")
+async def delete_mode(request: web.Request) -> web.Response:
+    old = await service(request).delete_mode(_subject(request), forwarded=forwarded(request))
+    return answer({"mode": old.value})

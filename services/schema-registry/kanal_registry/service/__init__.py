@@ -1,0 +1,1 @@
+"""The registry's operations, shared by the REST and gRPC edges."""

@@ -1,0 +1,1 @@
+"""The registry state the `_schemas` records build, and the modes."""
