@@ -16,7 +16,12 @@ from kanal.cli.options import parse_comma_list
 from kanal.devcluster.cluster import DevCluster
 from kanal.devcluster.endpoints import ClusterEndpoints
 from kanal.devcluster.etcd import ETCD_INSTALL_HINT, find_etcd_binary
-from kanal.devcluster.plan import DEFAULT_BROKER_PORT, DEFAULT_ETCD_PORT
+from kanal.devcluster.plan import (
+    DEFAULT_BROKER_PORT,
+    DEFAULT_CONNECT_PORT,
+    DEFAULT_ETCD_PORT,
+    DEFAULT_REGISTRY_PORT,
+)
 from kanal.devcluster.supervisor import (
     run_until_signalled,
     running_cluster,
@@ -27,6 +32,7 @@ from kanal.errors import KanalError
 
 T = TypeVar("T")
 EXIT_NO_ETCD = 2
+DEFAULT_CONNECT_WORKERS = 1
 # The first controller sits two ports above the first broker: 9091 -> 9093 by default.
 _CONTROLLER_OFFSET = 2
 
@@ -41,7 +47,8 @@ data_dir_option = click.option(
 
 @click.group()
 def dev() -> None:
-    """Run a whole Kanal cluster (etcd, controllers, brokers) on this machine."""
+    """Run a whole Kanal cluster (etcd, controllers, brokers, schema registry, connect) on
+    this machine."""
 
 
 @dev.command()
@@ -54,6 +61,20 @@ def dev() -> None:
     default=1,
     show_default=True,
     help="Number of controllers (one is active, the others stand by).",
+)
+@click.option(
+    "--registries",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Schema registry instances (REST 8081, gRPC 8082 for the first); 0 leaves it out.",
+)
+@click.option(
+    "--connect-workers",
+    type=click.IntRange(min=0),
+    default=DEFAULT_CONNECT_WORKERS,
+    show_default=True,
+    help="Connect workers (REST 8083, gRPC 8084 for the first); 0 leaves them out.",
 )
 @data_dir_option
 @click.option(
@@ -94,7 +115,8 @@ def dev() -> None:
     help="Seconds to wait for the cluster to serve.",
 )
 def up(**options: Any) -> None:
-    """Start etcd, controllers and brokers; print their endpoints.
+    """Start etcd, controllers, brokers, schema registries and connect workers; print their
+    endpoints.
 
     In the foreground, Ctrl-C (or SIGTERM) stops everything cleanly.
     """
@@ -118,11 +140,7 @@ def up(**options: Any) -> None:
             f"stop it with: kanal dev down --data-dir {data_dir}"
         )
     cluster = request.cluster()
-    click.echo(
-        f"starting etcd, {request.controllers} controller(s) and {request.brokers} "
-        f"broker(s) in {data_dir} ...",
-        err=True,
-    )
+    click.echo(f"starting {request.describe()} in {data_dir} ...", err=True)
 
     def ready(endpoints: ClusterEndpoints) -> None:
         click.echo(describe_endpoints(endpoints))
@@ -149,6 +167,8 @@ class UpRequest:
     cluster_id: str
     session_timeout_ms: int | None
     timeout_s: float
+    registries: int = 1
+    connect_workers: int = DEFAULT_CONNECT_WORKERS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", self.data_dir.absolute())
@@ -164,8 +184,22 @@ class UpRequest:
             cluster_id=self.cluster_id,
             racks=parse_comma_list(self.racks),
             session_timeout_ms=self.session_timeout_ms,
+            registries=self.registries,
+            connect_workers=self.connect_workers,
+            registry_port=DEFAULT_REGISTRY_PORT if self.base_port else 0,
+            connect_port=DEFAULT_CONNECT_PORT if self.base_port else 0,
             start_timeout_s=self.timeout_s,
         )
+
+    def describe(self) -> str:
+        tiers = [
+            "etcd",
+            f"{self.controllers} controller(s)",
+            f"{self.brokers} broker(s)",
+            f"{self.registries} schema registr{'y' if self.registries == 1 else 'ies'}",
+            f"{self.connect_workers} connect worker(s)",
+        ]
+        return ", ".join(tiers[:-1]) + " and " + tiers[-1]
 
     def foreground_argv(self) -> list[str]:
         """Arguments after the interpreter: `-m kanal.cli dev up ...` without --detach."""
@@ -173,6 +207,8 @@ class UpRequest:
             "-m", "kanal.cli", "dev", "up",
             "--brokers", str(self.brokers),
             "--controllers", str(self.controllers),
+            "--registries", str(self.registries),
+            "--connect-workers", str(self.connect_workers),
             "--data-dir", str(self.data_dir),
             "--base-port", str(self.base_port),
             "--cluster-id", self.cluster_id,

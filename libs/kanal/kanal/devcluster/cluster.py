@@ -1,8 +1,11 @@
-"""A whole Kanal cluster on one machine: etcd, controllers and brokers as child processes.
+"""A whole Kanal cluster on one machine: etcd, controllers, brokers and, when asked for,
+schema registries and connect workers, as child processes.
 
 Layout under `data_dir`: `etcd/` (etcd's data), `broker-<id>/` (each broker's logs of
 partitions), `logs/<name>.log` (each process's output). Start order is etcd, controllers,
-brokers; `stop()` goes in reverse, one tier at a time.
+brokers, registries (they store schemas in a topic), connect workers (they use the registry);
+`stop()` goes in reverse, one tier at a time. Registries and workers keep their state in
+topics, so they need no directory of their own.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from pathlib import Path
 from types import TracebackType
 
 from kanal.devcluster import plan as planning
-from kanal.devcluster.endpoints import ClusterEndpoints
+from kanal.devcluster.endpoints import HTTP_KINDS, ClusterEndpoints, ServiceEndpoint
 from kanal.devcluster.etcd import EtcdProcess, etcd_binary
 from kanal.devcluster.health import (
     HEALTH_SERVING,
     describe_cluster,
     health_status,
+    http_ready,
 )
 from kanal.devcluster.process import DEFAULT_GRACE_S, ServiceProcess, stop_together
 from kanal.errors import ConfigurationError, KanalTimeoutError
@@ -44,6 +48,10 @@ class DevCluster:
         cluster_id: str = "kanal",
         racks: Sequence[str] | None = None,
         session_timeout_ms: int | None = None,
+        registries: int = 0,
+        connect_workers: int = 0,
+        registry_port: int = planning.DEFAULT_REGISTRY_PORT,
+        connect_port: int = planning.DEFAULT_CONNECT_PORT,
         start_timeout_s: float = 60.0,
         grace_s: float = DEFAULT_GRACE_S,
     ) -> None:
@@ -57,6 +65,10 @@ class DevCluster:
             cluster_id=cluster_id,
             racks=tuple(racks or ()),
             session_timeout_ms=session_timeout_ms,
+            registries=registries,
+            connect_workers=connect_workers,
+            registry_port=registry_port,
+            connect_port=connect_port,
         )
         self.start_timeout_s = start_timeout_s
         self.grace_s = grace_s
@@ -64,6 +76,8 @@ class DevCluster:
         self._etcd: EtcdProcess | None = None
         self._controllers: list[ServiceProcess] = []
         self._brokers: list[ServiceProcess] = []
+        self._registries: list[ServiceProcess] = []
+        self._connect_workers: list[ServiceProcess] = []
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -91,6 +105,16 @@ class DevCluster:
                            logs / f"{b.name}.log", env)
             for b in plan.brokers
         ]  # fmt: skip
+        self._registries = [
+            ServiceProcess(r.name, planning.registry_argv(self.shape, plan, r),
+                           logs / f"{r.name}.log", env)
+            for r in plan.registries
+        ]  # fmt: skip
+        self._connect_workers = [
+            ServiceProcess(w.name, planning.connect_argv(self.shape, plan, w),
+                           logs / f"{w.name}.log", env)
+            for w in plan.connect_workers
+        ]  # fmt: skip
         try:
             self._etcd.start(timeout_s=min(self.start_timeout_s, 30.0))
             for service in [*self._controllers, *self._brokers]:
@@ -99,12 +123,20 @@ class DevCluster:
             for service in [*self._controllers, *self._brokers]:
                 self._wait_healthy(service, deadline)
             self._wait_cluster_formed(deadline)
+            for tier in (self._registries, self._connect_workers):
+                for service in tier:
+                    service.start()
+                for service in tier:
+                    self._wait_healthy(service, deadline)
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """SIGTERM brokers, then controllers, then etcd; SIGKILL what outlives the grace."""
+        """SIGTERM connect workers, registries, brokers, controllers, then etcd; SIGKILL what
+        outlives the grace."""
+        stop_together(reversed(self._connect_workers), self.grace_s)
+        stop_together(reversed(self._registries), self.grace_s)
         stop_together(reversed(self._brokers), self.grace_s)
         stop_together(reversed(self._controllers), self.grace_s)
         if self._etcd is not None:
@@ -153,10 +185,10 @@ class DevCluster:
     @property
     def endpoints(self) -> ClusterEndpoints:
         plan = self._require_plan()
-        pids = {service.name: service.pid for service in [*self._controllers, *self._brokers]}
+        pids = {service.name: service.pid for service in self._services()}
         etcd_pid = self._etcd.pid if self._etcd is not None else None
         services = [replace(plan.etcd, pid=etcd_pid)]
-        services += [replace(s, pid=pids.get(s.name)) for s in (*plan.controllers, *plan.brokers)]
+        services += [replace(s, pid=pids.get(s.name)) for s in _planned(plan)]
         return ClusterEndpoints(
             cluster_id=self.shape.cluster_id,
             data_dir=str(self.data_dir),
@@ -168,6 +200,22 @@ class DevCluster:
     def bootstrap(self) -> str:
         return self.endpoints.bootstrap
 
+    @property
+    def registry_url(self) -> str:
+        """REST URL of the first schema registry (the cluster must have one)."""
+        url = self.endpoints.registry_url
+        if url is None:
+            raise ConfigurationError("this dev cluster has no schema registry (registries=0)")
+        return url
+
+    @property
+    def connect_url(self) -> str:
+        """REST URL of the first connect worker (the cluster must have one)."""
+        url = self.endpoints.connect_url
+        if url is None:
+            raise ConfigurationError("this dev cluster has no connect worker (connect_workers=0)")
+        return url
+
     def to_json(self) -> str:
         return self.endpoints.to_json()
 
@@ -176,8 +224,11 @@ class DevCluster:
 
     # ---- internals ---------------------------------------------------------------------------
 
+    def _services(self) -> list[ServiceProcess]:
+        return [*self._controllers, *self._brokers, *self._registries, *self._connect_workers]
+
     def _service(self, name: str) -> ServiceProcess:
-        for service in [*self._controllers, *self._brokers]:
+        for service in self._services():
             if service.name == name:
                 return service
         raise ConfigurationError(f"no service named {name!r} in this dev cluster")
@@ -192,25 +243,31 @@ class DevCluster:
             raise ConfigurationError("the dev cluster is not started")
         return self._plan
 
-    def _address(self, name: str) -> str:
-        plan = self._require_plan()
-        for endpoint in (*plan.controllers, *plan.brokers):
+    def _endpoint(self, name: str) -> ServiceEndpoint:
+        for endpoint in _planned(self._require_plan()):
             if endpoint.name == name:
-                return endpoint.address
+                return endpoint
         raise ConfigurationError(f"no service named {name!r} in this dev cluster")
 
     def _wait_healthy(self, service: ServiceProcess, deadline: float) -> None:
         """Until the service's gRPC health check says SERVING (brokers: registered in etcd;
-        controllers, active or standby: connected to etcd)."""
-        address = self._address(service.name)
+        controllers, active or standby: connected to etcd), or for the HTTP services until
+        `GET /` answers 200."""
+        endpoint = self._endpoint(service.name)
+        address = endpoint.address
+
+        def ready() -> bool:
+            if endpoint.kind in HTTP_KINDS:
+                return http_ready(endpoint.url)
+            return health_status(address) == HEALTH_SERVING
+
         while True:
             if not service.running:
                 raise ConfigurationError(
                     f"{service.name} exited with code {service.exit_code} while starting; "
                     f"last lines of {service.log_path}:\n{service.log_tail()}"
                 )
-            status = health_status(address)
-            if status == HEALTH_SERVING:
+            if ready():
                 return
             if time.monotonic() > deadline:
                 raise KanalTimeoutError(
@@ -241,3 +298,8 @@ class DevCluster:
             f"the cluster did not form within {self.start_timeout_s:.0f}s ({seen}); "
             f"expected an active controller and {self.shape.brokers} brokers\n{logs}"
         )
+
+
+def _planned(plan: planning.ClusterPlan) -> tuple[ServiceEndpoint, ...]:
+    """Every planned service but etcd, in start order."""
+    return (*plan.controllers, *plan.brokers, *plan.registries, *plan.connect_workers)

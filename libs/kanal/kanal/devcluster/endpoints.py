@@ -5,7 +5,9 @@ cluster.json is the contract between `kanal dev up --detach` and `kanal dev down
     {"cluster_id": "kanal", "data_dir": "/abs/data", "supervisor_pid": 123,
      "bootstrap": "127.0.0.1:9091,...", "etcd": "127.0.0.1:2379",
      "services": [{"name": "broker-1", "kind": "broker", "host": "127.0.0.1", "port": 9091,
-                   "metrics_port": 9404, "pid": 130, "rack": null}, ...]}
+                   "metrics_port": 9404, "pid": 130, "rack": null, "grpc_port": null},
+                  {"name": "registry-1", "kind": "registry", "port": 8081, "grpc_port": 8082,
+                   ...}, ...]}
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-ServiceKind = Literal["etcd", "controller", "broker"]
+ServiceKind = Literal["etcd", "controller", "broker", "registry", "connect"]
+# Kinds that serve HTTP on `port` (their gRPC API is on `grpc_port`).
+HTTP_KINDS: tuple[ServiceKind, ...] = ("registry", "connect")
 CLUSTER_FILE = "cluster.json"
 
 
@@ -29,10 +33,17 @@ class ServiceEndpoint:
     metrics_port: int | None = None
     pid: int | None = None
     rack: str | None = None
+    grpc_port: int | None = None
+    """The gRPC port of an HTTP service (registry, connect); None for the others."""
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """How users reach the service: http://host:port for HTTP services, else host:port."""
+        return f"http://{self.address}" if self.kind in HTTP_KINDS else self.address
 
     @property
     def metrics_url(self) -> str | None:
@@ -58,6 +69,23 @@ class ClusterEndpoints:
     @property
     def controllers(self) -> list[ServiceEndpoint]:
         return self.of_kind("controller")
+
+    @property
+    def registries(self) -> list[ServiceEndpoint]:
+        return self.of_kind("registry")
+
+    @property
+    def connect_workers(self) -> list[ServiceEndpoint]:
+        return self.of_kind("connect")
+
+    @property
+    def registry_url(self) -> str | None:
+        """The first schema registry's REST URL (None without registries)."""
+        return self.registries[0].url if self.registries else None
+
+    @property
+    def connect_url(self) -> str | None:
+        return self.connect_workers[0].url if self.connect_workers else None
 
     @property
     def bootstrap(self) -> str:

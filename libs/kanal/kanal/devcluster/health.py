@@ -1,4 +1,5 @@
-"""Readiness probes for dev-cluster services: gRPC health checks and DescribeCluster.
+"""Readiness probes for dev-cluster services: gRPC health checks, DescribeCluster, and
+`GET /` for the HTTP services (schema registry, connect).
 
 The health check is called with raw bytes so that the `kanal` library does not depend on
 `grpcio-health-checking` (a server-side package). The messages are tiny:
@@ -9,6 +10,8 @@ The health check is called with raw bytes so that the `kanal` library does not d
 
 from __future__ import annotations
 
+import urllib.request
+from http import HTTPStatus
 from typing import cast
 
 import grpc
@@ -25,6 +28,8 @@ HEALTH_NOT_IMPLEMENTED = -1
 HEALTH_UNREACHABLE = -2
 
 _STATUS_FIELD_TAG = 0x08  # field 1, wire type 0 (varint)
+# Dev-cluster services are on loopback: never through an HTTP proxy from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def decode_health_status(reply: bytes) -> int:
@@ -82,3 +87,14 @@ def describe_cluster(
             return stub.DescribeCluster(controller_pb2.DescribeClusterRequest(), timeout=timeout_s)
         except grpc.RpcError:
             return None
+
+
+def http_ready(url: str, timeout_s: float = 1.0) -> bool:
+    """Whether `GET <url>/` answers 200: the registry's and connect worker's readiness (the
+    registry has read `_schemas` to its end; the worker has joined its group)."""
+    try:
+        with _DIRECT.open(url.rstrip("/") + "/", timeout=timeout_s) as answer:
+            return int(answer.status) == HTTPStatus.OK
+    except (OSError, ValueError):
+        # URLError and HTTPError (a 503 while loading) are OSErrors.
+        return False

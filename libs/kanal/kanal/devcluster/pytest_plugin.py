@@ -11,8 +11,12 @@ then in any test:
         producer = Producer(bootstrap_servers=cluster.bootstrap)
         cluster.kill("broker-2"); cluster.restart("broker-2")
 
+        cluster = dev_cluster(registries=1)        # plus a schema registry: cluster.registry_url
+        cluster = dev_cluster(connect_workers=1)   # plus a connect worker: cluster.connect_url
+
 Every cluster the factory started is stopped when the test ends (children SIGTERMed, then
-SIGKILLed after the grace period), pass or fail.
+SIGKILLed after the grace period), pass or fail. `registry_cluster` is one cluster with a
+schema registry shared by a whole test module.
 """
 
 from __future__ import annotations
@@ -29,11 +33,18 @@ from kanal.devcluster.cluster import DevCluster
 class DevClusterFactory(Protocol):
     def __call__(self, **options: Any) -> DevCluster:
         """Start a cluster; `options` are DevCluster's keywords (brokers=, controllers=,
-        racks=, session_timeout_ms=, ...). Ports default to free ones."""
+        racks=, session_timeout_ms=, registries=, connect_workers=, ...). Ports default to
+        free ones; registries and connect workers to none, so clusters start fast."""
         ...
 
 
-_FREE_PORTS = {"base_broker_port": 0, "controller_port": 0, "etcd_port": 0}
+_FREE_PORTS = {
+    "base_broker_port": 0,
+    "controller_port": 0,
+    "etcd_port": 0,
+    "registry_port": 0,
+    "connect_port": 0,
+}
 
 
 @pytest.fixture
@@ -53,3 +64,25 @@ def dev_cluster(tmp_path: Path) -> Iterator[DevClusterFactory]:
     finally:
         for cluster in reversed(started):
             cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def registry_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCluster]:
+    """One broker and one schema registry shared by a test module (`.registry_url`,
+    `.bootstrap`); tests keep apart by using their own subject and topic names."""
+    cluster = DevCluster(
+        tmp_path_factory.mktemp("registry-cluster"),
+        brokers=1,
+        controllers=1,
+        registries=1,
+        grace_s=5.0,
+        base_broker_port=0,
+        controller_port=0,
+        etcd_port=0,
+        registry_port=0,
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
