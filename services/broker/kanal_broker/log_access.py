@@ -34,11 +34,13 @@ class LogOffsets:
     log_end_offset: int
     high_watermark: int
     size_bytes: int
+    producer_ids: int = 0
+    """Idempotent producers with state in this log (Kafka's ProducerIdCount)."""
 
     @classmethod
     def of(cls, log: Log) -> LogOffsets:
         return cls(log.log_start_offset, log.log_end_offset, log.high_watermark,
-                   log.size_bytes)
+                   log.size_bytes, len(log.producer_state.producers))
 
 
 class LogAccess:

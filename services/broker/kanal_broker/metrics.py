@@ -72,6 +72,14 @@ class BrokerMetrics:
         self.replica_lag = Gauge("kanal_broker_replica_lag",
                                  "Records a follower is behind this leader's log end",
                                  ["topic", "partition", "follower"], registry=r)
+        self.throttled_bytes = Counter(
+            "kanal_broker_replication_throttled_bytes",
+            "Bytes fetched by this broker as a replica being added by a throttled"
+            " reassignment", registry=r)
+        self.producer_ids = Gauge(
+            "kanal_broker_producer_ids",
+            "Idempotent producer ids with state in this broker's partitions (Kafka's"
+            " ProducerIdCount)", registry=r)
         self._lag_labels: set[tuple[str, str, str]] = set()
         self._server: _Stoppable | None = None
 

@@ -109,6 +109,8 @@ class Partition:
                 isr=tuple(state.isr), partition_epoch=state.partition_epoch,
                 log_end_offset=self.offsets.log_end_offset, now_ms=now_ms)
         else:
+            if view.replicas != tuple(replicas):
+                view.replicas_changed(tuple(replicas), now_ms)
             view.committed(isr=tuple(state.isr), partition_epoch=state.partition_epoch)
 
     def isr_committed(self, state: PartitionState) -> None:

@@ -37,6 +37,7 @@ from kanal_broker.registration import Registration
 from kanal_broker.replication.controller_link import ControllerLink
 from kanal_broker.replication.fetchers import ReplicaFetchers
 from kanal_broker.replication.isr_updates import IsrUpdates
+from kanal_broker.replication.throttle import ReplicationThrottle
 from kanal_broker.settings import BrokerSettings
 from kanal_broker.topic_configs import effective_config
 
@@ -59,7 +60,9 @@ class ReplicaManager:
         self._executor = executor
         self._partitions: dict[TopicPartition, Partition] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._fetchers = ReplicaFetchers(cache=cache, settings=settings)
+        self._fetchers = ReplicaFetchers(
+            cache=cache, settings=settings, throttle=ReplicationThrottle(
+                cache=cache, broker_id=settings.broker_id, metrics=metrics))
         self._isr_updates = IsrUpdates(link=ControllerLink(cache), metrics=metrics,
                                        lag_time_max_ms=settings.replica_lag_time_max_ms)
         self.stopping = False
@@ -263,10 +266,14 @@ class ReplicaManager:
     def _update_counts(self) -> None:
         led = [p for p in self._partitions.values() if p.leader_view is not None]
         self._metrics.partition_count.set(len(self._partitions))
+        self._metrics.producer_ids.set(
+            sum(p.offsets.producer_ids for p in self._partitions.values()))
         self._metrics.leader_count.set(len(led))
+        # Replicas still being added by a reassignment do not count (Kafka's KIP-352): a
+        # move is not a loss of redundancy.
         self._metrics.under_replicated.set(
             sum(1 for p in led if p.leader_view and len(p.leader_view.isr)
-                < len(p.leader_view.replicas)))
+                < len(p.leader_view.replicas) - len(p.state.adding_replicas if p.state else ())))
         self._metrics.under_min_isr.set(
             sum(1 for p in led if p.leader_view and len(p.leader_view.isr)
                 < p.config.min_insync_replicas))

@@ -11,6 +11,7 @@ import signal
 import socket
 from collections.abc import Mapping, Sequence
 
+from kanal.tracing import setup_tracing
 from kanal.types import HostPort
 
 from kanal_controller.app import ControllerApp
@@ -74,6 +75,27 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
                         default=env("LEADER_IMBALANCE_CHECK_INTERVAL_MS", 300000),
                         help="how often the leader balance is checked"
                              " (env KANAL_CONTROLLER_LEADER_IMBALANCE_CHECK_INTERVAL_MS)")
+    parser.add_argument("--rebalance-on-broker-join", nargs="?", const="true",
+                        default=env("REBALANCE_ON_BROKER_JOIN", "false"),
+                        choices=["true", "false"], type=str.lower,
+                        help="move partitions onto a broker that joins holding no replica"
+                             " (env KANAL_CONTROLLER_REBALANCE_ON_BROKER_JOIN)")
+    parser.add_argument("--rebalance-throttle-bytes-per-s", type=int,
+                        default=env("REBALANCE_THROTTLE_BYTES_PER_S", 10 * 1024 * 1024),
+                        help="replication throttle of the moves a broker join or a StatefulSet"
+                             " scale-down starts, 0 for none"
+                             " (env KANAL_CONTROLLER_REBALANCE_THROTTLE_BYTES_PER_S)")
+    parser.add_argument("--otlp-endpoint", default=env("OTLP_ENDPOINT", ""),
+                        help="export OpenTelemetry spans over OTLP/gRPC to this collector"
+                             " (http://host:4317; env KANAL_CONTROLLER_OTLP_ENDPOINT, or"
+                             " OTEL_EXPORTER_OTLP_ENDPOINT); off by default")
+    parser.add_argument("--k8s-broker-statefulset", default=env("K8S_BROKER_STATEFULSET", ""),
+                        help="watch this broker StatefulSet (in-cluster config) and drain the"
+                             " brokers a scale-down removes"
+                             " (env KANAL_CONTROLLER_K8S_BROKER_STATEFULSET)")
+    parser.add_argument("--k8s-namespace", default=env("K8S_NAMESPACE", "default"),
+                        help="namespace of --k8s-broker-statefulset"
+                             " (env KANAL_CONTROLLER_K8S_NAMESPACE)")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"), type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="logging level (env KANAL_CONTROLLER_LOG_LEVEL)")
@@ -101,6 +123,8 @@ def parse_settings(argv: Sequence[str] | None = None,
                          args.leader_imbalance_check_interval_ms)):
         if value < 1:
             parser.error(f"{flag} must be at least 1")
+    if args.rebalance_throttle_bytes_per_s < 0:
+        parser.error("--rebalance-throttle-bytes-per-s must not be negative")
     if not 0 <= args.leader_imbalance_percentage <= 100:
         parser.error("--leader-imbalance-percentage must be within 0..100")
     settings = ControllerSettings(
@@ -117,6 +141,11 @@ def parse_settings(argv: Sequence[str] | None = None,
         auto_leader_rebalance=args.auto_leader_rebalance == "true",
         leader_imbalance_percentage=args.leader_imbalance_percentage,
         leader_imbalance_check_interval_ms=args.leader_imbalance_check_interval_ms,
+        rebalance_on_broker_join=args.rebalance_on_broker_join == "true",
+        rebalance_throttle_bytes_per_s=args.rebalance_throttle_bytes_per_s,
+        k8s_broker_statefulset=args.k8s_broker_statefulset,
+        k8s_namespace=args.k8s_namespace,
+        otlp_endpoint=args.otlp_endpoint,
     )
     return settings, args.log_level
 
@@ -140,7 +169,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings, log_level = parse_settings(argv)
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(settings))
+    tracing = setup_tracing("kanal-controller", settings.otlp_endpoint)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # export the spans still queued
 
 
 if __name__ == "__main__":

@@ -46,6 +46,14 @@ class ControllerMetrics:
             "Partitions without a leader (reported by the active controller)", registry=r)
         self.leader_elections = Counter("kanal_controller_leader_elections",
                                         "Partition leader elections", registry=r)
+        self.reassigning_partitions = Gauge(
+            "kanal_controller_reassigning_partitions",
+            "Partitions in the middle of a reassignment (reported by the active controller)",
+            registry=r)
+        self.decommission_refusals = Counter(
+            "kanal_controller_decommission_refusals",
+            "Broker decommissions refused because the other brokers cannot hold a topic's"
+            " replication factor", registry=r)
         self._server: WSGIServer | None = None
         self._thread: Thread | None = None
 

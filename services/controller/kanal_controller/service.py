@@ -32,6 +32,7 @@ from kanal_controller.elect_leaders import elect_leaders
 from kanal_controller.election import Election
 from kanal_controller.isr_changes import IsrChanges
 from kanal_controller.metrics import ControllerMetrics, RequestOutcome
+from kanal_controller.moves_api import MovesApi
 from kanal_controller.preferred_leader import LeaderElections
 from kanal_controller.producer_ids import ProducerIdAllocator
 from kanal_controller.topics import NewTopicRequest, Topics, TopicView
@@ -98,8 +99,9 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
                  live_brokers: LiveBrokers, metrics: ControllerMetrics,
                  controlled_shutdown: ControlledShutdown,
                  elections: LeaderElections,
-                 producer_ids: ProducerIdAllocator) -> None:
+                 producer_ids: ProducerIdAllocator, moves: MovesApi) -> None:
         self._cluster_id = cluster_id
+        self._moves = moves
         self._producer_ids = producer_ids
         self._controlled_shutdown = controlled_shutdown
         self._elections = elections
@@ -285,6 +287,52 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
             self._finish(response, codes, outcome)
             return response
 
+    async def AlterPartitionReassignments(
+            self, request: controller_pb2.AlterPartitionReassignmentsRequest,
+            context: grpc.aio.ServicerContext[object, object],
+    ) -> controller_pb2.AlterPartitionReassignmentsResponse:
+        with self._metrics.request("AlterPartitionReassignments") as outcome:
+            response = await self._moves.alter(request)
+            self._finish(response, [int(response.error_code),
+                                    *(int(r.error_code) for r in response.results)], outcome)
+            return response
+
+    async def ListPartitionReassignments(
+            self, request: controller_pb2.ListPartitionReassignmentsRequest,
+            context: grpc.aio.ServicerContext[object, object],
+    ) -> controller_pb2.ListPartitionReassignmentsResponse:
+        with self._metrics.request("ListPartitionReassignments") as outcome:
+            response = await self._moves.list(request)
+            outcome.error = _error_name(response.error_code)
+            return response
+
+    async def RebalancePartitions(
+            self, request: controller_pb2.RebalancePartitionsRequest,
+            context: grpc.aio.ServicerContext[object, object],
+    ) -> controller_pb2.RebalancePartitionsResponse:
+        with self._metrics.request("RebalancePartitions") as outcome:
+            response = await self._moves.rebalance(request)
+            self._finish(response, [int(response.error_code)], outcome)
+            return response
+
+    async def DecommissionBroker(
+            self, request: controller_pb2.DecommissionBrokerRequest,
+            context: grpc.aio.ServicerContext[object, object],
+    ) -> controller_pb2.DecommissionBrokerResponse:
+        with self._metrics.request("DecommissionBroker") as outcome:
+            response = await self._moves.decommission(request)
+            self._finish(response, [int(response.error_code)], outcome)
+            return response
+
+    async def DescribeBrokerDrain(
+            self, request: controller_pb2.DescribeBrokerDrainRequest,
+            context: grpc.aio.ServicerContext[object, object],
+    ) -> controller_pb2.DescribeBrokerDrainResponse:
+        with self._metrics.request("DescribeBrokerDrain") as outcome:
+            response = await self._moves.drain_status(request)
+            self._finish(response, [int(response.error_code)], outcome)
+            return response
+
     async def _attempt(self, action: Awaitable[T]) -> T | KanalError:
         """The action's result, or the error to report for this one item."""
         try:
@@ -302,7 +350,11 @@ class ControllerService(controller_pb2_grpc.ControllerServicer):
                 | controller_pb2.AlterPartitionResponse
                 | controller_pb2.ControlledShutdownResponse
                 | controller_pb2.ElectLeadersResponse
-                | controller_pb2.AllocateProducerIdsResponse,
+                | controller_pb2.AllocateProducerIdsResponse
+                | controller_pb2.AlterPartitionReassignmentsResponse
+                | controller_pb2.RebalancePartitionsResponse
+                | controller_pb2.DecommissionBrokerResponse
+                | controller_pb2.DescribeBrokerDrainResponse,
                 codes: list[int], outcome: RequestOutcome) -> None:
         """Attach the active controller when any item was refused with NOT_CONTROLLER, and
         report the request's first error to the metrics."""

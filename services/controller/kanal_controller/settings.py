@@ -59,8 +59,27 @@ class ControllerSettings:
     leader_imbalance_check_interval_ms: int = 300_000
     """How often the balance is checked (leader.imbalance.check.interval.seconds)."""
 
+    rebalance_on_broker_join: bool = False
+    """Move partitions onto a broker that registers holding no replica (throttled by
+    `rebalance_throttle_bytes_per_s`)."""
+
+    rebalance_throttle_bytes_per_s: int = 10 * 1024 * 1024
+    """Follower replication throttle of the moves a broker join or a StatefulSet scale-down
+    starts; 0: unthrottled."""
+
+    k8s_broker_statefulset: str = ""
+    """Broker StatefulSet to watch (in-cluster config): brokers whose ordinal is at or above
+    its spec.replicas are decommissioned. Empty: no watch."""
+
+    k8s_namespace: str = "default"
+    """Namespace of `k8s_broker_statefulset`."""
+
     shutdown_grace_s: float = 5.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
+
+    otlp_endpoint: str = ""
+    """OpenTelemetry collector (OTLP/gRPC) to export spans to; empty leaves tracing to the
+    standard OTEL_* variables, off unless they name an endpoint (kanal.tracing.setup)."""
 
     @property
     def lease_ttl_s(self) -> int:

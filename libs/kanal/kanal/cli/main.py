@@ -7,7 +7,9 @@ from types import FrameType
 
 import click
 
+from kanal.cli.broker import broker
 from kanal.cli.cluster import cluster
+from kanal.cli.connect import connect
 from kanal.cli.consume import consume
 from kanal.cli.context import BOOTSTRAP_ENV, BOOTSTRAP_HELP, DEFAULT_BOOTSTRAP, CliContext
 from kanal.cli.dev import dev
@@ -16,6 +18,7 @@ from kanal.cli.group import group
 from kanal.cli.partitions import partitions
 from kanal.cli.perf import perf
 from kanal.cli.produce import produce
+from kanal.cli.schema import schema
 from kanal.cli.topic import topic
 
 
@@ -40,6 +43,9 @@ def cli(ctx: click.Context, bootstrap: str) -> None:
 
 for command in (dev, topic, produce, consume, cluster, perf, group, partitions):
     cli.add_command(command)
+cli.add_command(broker)
+cli.add_command(schema)
+cli.add_command(connect)
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

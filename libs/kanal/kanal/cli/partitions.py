@@ -8,6 +8,7 @@ import click
 from kanal.cli import clients
 from kanal.cli.context import CliContext, bootstrap_option, pass_cli
 from kanal.cli.failures import CommandFailed
+from kanal.cli.reassign import reassign
 from kanal.cli.table import render_table
 
 UNCLEAN_WARNING = (
@@ -17,7 +18,10 @@ UNCLEAN_WARNING = (
 
 @click.group()
 def partitions() -> None:
-    """Partition leadership."""
+    """Partition leadership and reassignment."""
+
+
+partitions.add_command(reassign)
 
 
 @partitions.command("elect-leaders")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 from kanal.errors import NotController
+from kanal.tracing.grpc_client import client_interceptors
 from kanal.v1 import controller_pb2_grpc
 
 from kanal_broker.metadata_cache import MetadataCache
@@ -25,7 +26,10 @@ class ControllerLink:
         target = f"{active.lease.host}:{active.lease.port}"
         if target != self._target or self._stub is None:
             await self.close()
-            self._channel = grpc.aio.insecure_channel(target)
+            # Traced (when tracing is on): ISR changes and controlled shutdown are rare and
+            # worth seeing as the broker-to-controller traces they are.
+            self._channel = grpc.aio.insecure_channel(target,
+                                                      interceptors=client_interceptors())
             self._stub = controller_pb2_grpc.ControllerStub(self._channel)
             self._target = target
         return self._stub

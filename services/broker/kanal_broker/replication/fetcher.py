@@ -23,12 +23,14 @@ from typing import TypeVar
 
 import grpc
 from kanal.errors import KanalError, NotLeaderForPartition, OffsetOutOfRange, error_for_code
+from kanal.tracing.fetch import fetch_span
 from kanal.types import TopicPartition
 from kanal.v1 import broker_pb2, broker_pb2_grpc
 
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.partition import FollowTarget, Partition
 from kanal_broker.replication.failures import RpcFailure, describe
+from kanal_broker.replication.throttle import ReplicationThrottle
 from kanal_broker.replication.truncation import LocalLog, truncation_offset
 from kanal_broker.settings import BrokerSettings
 
@@ -51,8 +53,10 @@ class Followed:
 
 
 class SourceFetcher:
-    def __init__(self, source: int, *, cache: MetadataCache, settings: BrokerSettings) -> None:
+    def __init__(self, source: int, *, cache: MetadataCache, settings: BrokerSettings,
+                 throttle: ReplicationThrottle) -> None:
         self.source = source
+        self._throttle = throttle
         self._cache = cache
         self._settings = settings
         self.partitions: dict[TopicPartition, Followed] = {}
@@ -114,9 +118,17 @@ class SourceFetcher:
         for followed in ready:
             if not followed.truncated:
                 await self._truncate(stub, followed)
-        fetchable = [f for f in ready if f.truncated and f.not_before <= time.monotonic()]
+        fetchable = [f for f in ready if f.truncated and f.not_before <= time.monotonic()
+                     and not self._throttled(f)]
         if fetchable:
             await self._fetch(stub, fetchable)
+
+    def _throttled(self, followed: Followed) -> bool:
+        """Whether the partition sits this round out for the reassignment throttle."""
+        delay = self._throttle.delay_s(followed.partition.tp)
+        if delay > 0:
+            followed.not_before = time.monotonic() + delay
+        return delay > 0
 
     async def _truncate(self, stub: broker_pb2_grpc.BrokerAsyncStub, followed: Followed) -> None:
         partition, target = followed.partition, followed.target
@@ -160,23 +172,30 @@ class SourceFetcher:
             tp = followed.partition.tp
             offset = followed.partition.offsets.log_end_offset
             asked[tp] = (followed, offset)
+            rate = self._throttle.rate(tp)
             by_topic.setdefault(tp.topic, []).append(broker_pb2.FetchPartition(
                 partition=tp.partition, fetch_offset=offset,
-                partition_max_bytes=settings.replica_fetch_max_bytes,
+                partition_max_bytes=min(settings.replica_fetch_max_bytes, rate or 1 << 62),
                 current_leader_epoch=followed.target.leader_epoch))
         request = broker_pb2.FetchRequest(
             replica_id=settings.broker_id, max_wait_ms=settings.replica_fetch_wait_max_ms,
             min_bytes=1, max_bytes=settings.replica_fetch_response_max_bytes,
             topics=[broker_pb2.FetchTopic(topic=t, partitions=ps) for t, ps in by_topic.items()])
+        started_ns = time.time_ns()
         reply = await self._unless_changed(stub.Fetch(
             request, timeout=settings.replica_fetch_wait_max_ms / 1000 + _RPC_SLACK_S))
         if reply is None:
             return
+        # None unless tracing is on and records came; a round that raises is not exported.
+        span = fetch_span("replica fetch", self.source, reply, started_ns)
         for topic in reply.topics:
             for answer in topic.partitions:
                 entry = asked.get(TopicPartition(topic.topic, answer.partition))
                 if entry is not None and self.partitions.get(entry[0].partition.tp) is entry[0]:
+                    self._throttle.fetched(entry[0].partition.tp, len(answer.records))
                     await self._apply(entry[0], entry[1], answer)
+        if span is not None:
+            span.end()
 
     async def _apply(self, followed: Followed, fetch_offset: int,
                      answer: broker_pb2.FetchPartitionResponse) -> None:

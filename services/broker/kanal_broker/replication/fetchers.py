@@ -14,14 +14,17 @@ import logging
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.partition import FollowTarget, Partition
 from kanal_broker.replication.fetcher import SourceFetcher
+from kanal_broker.replication.throttle import ReplicationThrottle
 from kanal_broker.settings import BrokerSettings
 
 log = logging.getLogger(__name__)
 
 
 class ReplicaFetchers:
-    def __init__(self, *, cache: MetadataCache, settings: BrokerSettings) -> None:
+    def __init__(self, *, cache: MetadataCache, settings: BrokerSettings,
+                 throttle: ReplicationThrottle) -> None:
         self._cache = cache
+        self._throttle = throttle
         self._settings = settings
         self._fetchers: dict[int, SourceFetcher] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -58,7 +61,7 @@ class ReplicaFetchers:
         fetcher = self._fetchers.get(source)
         if fetcher is None:
             fetcher = self._fetchers[source] = SourceFetcher(
-                source, cache=self._cache, settings=self._settings)
+                source, cache=self._cache, settings=self._settings, throttle=self._throttle)
             self._tasks[source] = asyncio.get_running_loop().create_task(
                 _guarded(fetcher), name=f"replica-fetcher-{source}")
         return fetcher

@@ -109,6 +109,14 @@ class LeaderView:
             wanted.insert(0, self.leader)
         return tuple(wanted)
 
+    def replicas_changed(self, replicas: tuple[int, ...], now_ms: int) -> None:
+        """A reassignment added or removed replicas within this epoch: track the new
+        followers from scratch (position unknown, counted caught up now, like at the start
+        of an epoch) and forget the removed ones."""
+        self.replicas = replicas
+        self.followers = {b: self.followers.get(b) or FollowerProgress(last_caught_up_ms=now_ms)
+                          for b in replicas if b != self.leader}
+
     def committed(self, *, isr: tuple[int, ...], partition_epoch: int) -> None:
         """The controller's (or etcd's) newer state of the ISR."""
         if partition_epoch >= self.partition_epoch:
