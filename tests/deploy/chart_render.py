@@ -33,9 +33,21 @@ VALUES_SETS: dict[str, dict[str, Any]] = {
         "enabled": True, "labels": {"release": "kube-prometheus-stack"}}}},
     "metrics-off": {"metrics": {"enabled": False, "serviceMonitor": {"enabled": True}},
                     "dashboards": {"enabled": False}},
-    "single-node": {"broker": {"replicas": 1}, "controller": {"replicas": 1},
+    "single-node": {"broker": {"replicas": 1},
+                    "controller": {"replicas": 1, "kubernetesScaling": {"enabled": False}},
                     "etcd": {"replicas": 1}, "rbac": {"create": False},
-                    "serviceAccount": {"create": False}},
+                    "serviceAccount": {"create": False},
+                    "schemaRegistry": {"replicas": 1}, "connect": {"replicas": 1}},
+    "tracing": {"tracing": {"otlpEndpoint": "http://otel-collector.observability:4317",
+                            "sampler": "parentbased_always_on"}},
+    "without-registry-and-connect": {"schemaRegistry": {"enabled": False},
+                                     "connect": {"enabled": False},
+                                     "metrics": {"serviceMonitor": {
+                                         "enabled": True,
+                                         "labels": {"release": "kube-prometheus-stack"}}}},
+    "connect-external-registry": {"schemaRegistry": {"enabled": False},
+                                  "connect": {"schemaRegistryUrl": "http://registry.infra:8081",
+                                              "replicas": 3}},
 }
 
 

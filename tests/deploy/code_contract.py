@@ -6,13 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from kanal.tracing.setup import ENDPOINT_VARIABLES
 from kanal_broker import __main__ as broker_main
 from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.settings import BrokerSettings
+from kanal_connect import __main__ as connect_main
+from kanal_connect.runtime.metrics import ConnectMetrics
+from kanal_connect.worker.settings import WorkerSettings
 from kanal_controller import __main__ as controller_main
 from kanal_controller.metrics import ControllerMetrics
 from kanal_controller.settings import ControllerSettings
+from kanal_registry import __main__ as registry_main
+from kanal_registry.metrics import RegistryMetrics
+from kanal_registry.settings import RegistrySettings
 from prometheus_client import CollectorRegistry
+
+TRACING_ENV_NAMES = frozenset({
+    *ENDPOINT_VARIABLES, "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_SDK_DISABLED",
+})
+"""The OpenTelemetry SDK's standard variables kanal.tracing.setup honours (read by the SDK,
+not by the services' flag parsers)."""
 
 
 class RecordingEnv(Mapping[str, str]):
@@ -46,6 +60,28 @@ def controller_env_names() -> frozenset[str]:
     return frozenset(env.asked)
 
 
+def registry_env_names() -> frozenset[str]:
+    env = RecordingEnv()
+    registry_main.parse_settings([], env)
+    return frozenset(env.asked)
+
+
+def connect_env_names() -> frozenset[str]:
+    env = RecordingEnv()
+    connect_main.parse_settings([], env)
+    return frozenset(env.asked)
+
+
+def registry_settings(env: Mapping[str, str]) -> RegistrySettings:
+    settings, _level = registry_main.parse_settings([], env)
+    return settings
+
+
+def connect_settings(env: Mapping[str, str]) -> WorkerSettings:
+    settings, _level = connect_main.parse_settings([], env)
+    return settings
+
+
 def broker_settings(env: Mapping[str, str]) -> BrokerSettings:
     """The settings a broker started with no flags and this environment runs with."""
     settings, _level = broker_main.parse_settings([], env)
@@ -72,9 +108,12 @@ def _sample_names(registry: CollectorRegistry) -> set[str]:
 
 
 def exported_metric_names() -> frozenset[str]:
-    """Every series name a broker or controller exposes on /metrics."""
+    """Every series name a broker, controller, schema registry or connect worker exposes on
+    /metrics."""
     return frozenset(_sample_names(BrokerMetrics().registry)
-                     | _sample_names(ControllerMetrics().registry))
+                     | _sample_names(ControllerMetrics().registry)
+                     | _sample_names(RegistryMetrics().registry)
+                     | _sample_names(ConnectMetrics().registry))
 
 
 # Consumer-group lag comes with consumer groups (a later issue); the lag dashboard already

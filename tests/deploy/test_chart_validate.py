@@ -81,13 +81,17 @@ def test_strict_validation_catches_an_unknown_field() -> None:
     {"etcd": {"replicas": 2}},
     {"logLevel": "TRACE"},
     {"brokers": {"replicas": 3}},
+    {"tracing": {"sampler": "sometimes"}},
+    {"tracing": {"otlpEndpoint": "collector:4317"}},
+    {"connect": {"port": 0}},
+    {"connect": {"schemaRegistryUrl": "registry:8081"}},
+    {"schemaRegistry": {"leaseTtlSeconds": 1}},
 ])
 def test_schema_rejects_bad_values(bad: dict[str, Any]) -> None:
     with pytest.raises(helm.HelmValuesError):
         render_with(bad)
 
 
-@pytest.mark.parametrize("service", ["schemaRegistry", "connect"])
-def test_services_not_built_yet_fail_clearly(service: str) -> None:
-    with pytest.raises(helm.HelmRenderError, match="not built yet"):
-        render_with({service: {"enabled": True}})
+def test_connect_without_a_registry_fails_clearly() -> None:
+    with pytest.raises(helm.HelmRenderError, match=r"connect\.schemaRegistryUrl"):
+        render_with({"schemaRegistry": {"enabled": False}})

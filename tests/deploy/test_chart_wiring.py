@@ -23,6 +23,7 @@ from .chart_render import (
     resolve_env,
 )
 from .code_contract import (
+    TRACING_ENV_NAMES,
     broker_env_names,
     broker_settings,
     controller_env_names,
@@ -63,6 +64,7 @@ def test_broker_environment_is_what_the_broker_reads(values_set: str) -> None:
     rendered = render(values_set)
     statefulset = rendered.component("StatefulSet", "broker")
     names = {v["name"] for v in container(statefulset, "broker")["env"]} - CONTAINER_ONLY
+    names -= TRACING_ENV_NAMES  # the OpenTelemetry SDK's own (test_chart_platform)
     assert names <= broker_env_names(), names - broker_env_names()
     last = statefulset["spec"]["replicas"] - 1
     settings = broker_settings(_broker_env(rendered, last))
@@ -95,6 +97,7 @@ def test_controller_environment_is_what_the_controller_reads(values_set: str) ->
     rendered = render(values_set)
     deployment = rendered.component("Deployment", "controller")
     names = {v["name"] for v in container(deployment, "controller")["env"]} - CONTAINER_ONLY
+    names -= TRACING_ENV_NAMES
     assert names <= controller_env_names(), names - controller_env_names()
     settings = controller_settings(_controller_env(rendered))
     assert settings.controller_id == "demo-kanal-controller-5d9c-x2x4q"
@@ -191,24 +194,14 @@ def test_racks_from_the_node_zone() -> None:
         render("defaults").component("StatefulSet", "broker")["spec"]["template"]["spec"]
 
 
-def test_controller_rbac() -> None:
-    rendered = render("defaults")
-    role = rendered.component("Role", "controller")
-    granted = {(group, resource): set(rule["verbs"]) for rule in role["rules"]
-               for group in rule["apiGroups"] for resource in rule["resources"]}
-    assert granted == {("apps", "statefulsets"): {"get", "list", "watch"},
-                       ("", "pods"): {"get", "list", "watch"}}
-    binding = rendered.component("RoleBinding", "controller")
-    deployment = rendered.component("Deployment", "controller")
-    assert binding["roleRef"]["name"] == role["metadata"]["name"]
-    assert binding["subjects"][0]["name"] == \
-        deployment["spec"]["template"]["spec"]["serviceAccountName"]
-    assert deployment["spec"]["replicas"] == 3
+def test_controller_deployment_and_no_role_without_rbac() -> None:
+    assert render("defaults").component("Deployment", "controller")["spec"]["replicas"] == 3
     assert not render("single-node").of_kind("Role")
 
 
 @pytest.mark.parametrize(("values_set", "monitors"), [
-    ("defaults", 0), ("service-monitor", 2), ("metrics-off", 0),
+    ("defaults", 0), ("service-monitor", 4), ("metrics-off", 0),
+    ("without-registry-and-connect", 2),
 ])
 def test_service_monitors(values_set: str, monitors: int) -> None:
     rendered = render(values_set)
@@ -234,6 +227,10 @@ def test_dashboards_as_configmaps() -> None:
             assert json.loads(text) == shipped[key]
     assert not [m for m in render("metrics-off").of_kind("ConfigMap")
                 if "grafana_dashboard" in m["metadata"]["labels"]]
+    # A service the release leaves out brings no dashboard.
+    without = {key for m in render("without-registry-and-connect").of_kind("ConfigMap")
+               if m["metadata"]["labels"].get("grafana_dashboard") == "1" for key in m["data"]}
+    assert without == set(shipped) - {"schema-registry.json", "connect.json"}
 
 
 def test_helm_test_pod_runs_the_cli_against_the_brokers() -> None:

@@ -17,8 +17,12 @@ from .chart_render import REPO
 from .code_contract import (
     broker_env_names,
     broker_settings,
+    connect_env_names,
+    connect_settings,
     controller_env_names,
     controller_settings,
+    registry_env_names,
+    registry_settings,
 )
 
 # A copy of the Compose Specification schema (compose-spec/compose-spec, schema/compose-spec.json).
@@ -70,8 +74,25 @@ def _healthcheck_port(service: Service) -> int:
     return HostPort.parse(test[-1], 0).port
 
 
-def _env(service: Service) -> dict[str, str]:
-    return {name: str(value) for name, value in service["environment"].items()}
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}")
+
+
+def _env(service: Service, shell: dict[str, str] | None = None) -> dict[str, str]:
+    """The container's environment as Compose interpolates it from `shell` (empty: the
+    `${NAME:-default}` defaults)."""
+    shell = shell or {}
+    return {name: _INTERPOLATION.sub(lambda m: shell.get(m.group(1)) or m.group(2), str(value))
+            for name, value in service["environment"].items()}
+
+
+def _http_healthcheck_port(service: Service) -> int:
+    """The port of a `GET /` health check (python's urllib: no curl in slim images)."""
+    test = service["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    match = re.fullmatch(r"import urllib\.request; urllib\.request\.urlopen\("
+                         r"'http://127\.0\.0\.1:(\d+)/', timeout=\d+\)", test[3])
+    assert match, test[3]
+    return int(match.group(1))
 
 
 @pytest.mark.parametrize("name", BROKERS)
@@ -88,6 +109,8 @@ def test_broker_service(services: dict[str, Service], name: str) -> None:
     assert settings.etcd_endpoints == (HostPort("etcd", 2379),)
     volume, _, mount = service["volumes"][0].partition(":")
     assert volume == f"{name}-data" and mount == str(settings.data_dir)
+    grace_s = int(service["stop_grace_period"].removesuffix("s"))
+    assert grace_s > settings.controlled_shutdown_timeout_ms / 1000, "SIGKILL mid-shutdown"
 
 
 @pytest.mark.parametrize("name", CONTROLLERS)
@@ -103,9 +126,62 @@ def test_controller_service(services: dict[str, Service], name: str) -> None:
     assert settings.etcd_endpoints == (HostPort("etcd", 2379),)
 
 
+def test_schema_registry_service(services: dict[str, Service]) -> None:
+    service = services["schema-registry"]
+    assert service["build"]["target"] == "registry"
+    env = _env(service)
+    assert set(env) <= registry_env_names(), set(env) - registry_env_names()
+    settings = registry_settings(env)
+    assert (settings.host, settings.advertised_host) == ("0.0.0.0", "schema-registry")
+    assert _http_healthcheck_port(service) == settings.port
+    assert settings.etcd_endpoints == (HostPort("etcd", 2379),)
+    assert _brokers_of(settings.bootstrap, services)
+    assert f"127.0.0.1:{settings.port}:{settings.port}" in service["ports"]
+    assert {dep["condition"] for dep in service["depends_on"].values()} == {"service_healthy"}
+    assert set(BROKERS) <= set(service["depends_on"])
+
+
+def test_connect_service(services: dict[str, Service]) -> None:
+    service = services["connect"]
+    assert service["build"]["target"] == "connect"
+    env = _env(service)
+    assert set(env) <= connect_env_names(), set(env) - connect_env_names()
+    settings = connect_settings(env)
+    assert (settings.host, settings.advertised_host) == ("0.0.0.0", "connect")
+    assert _http_healthcheck_port(service) == settings.port
+    assert _brokers_of(settings.bootstrap, services)
+    registry = registry_settings(_env(services["schema-registry"]))
+    assert settings.schema_registry_url == f"http://schema-registry:{registry.port}"
+    assert f"127.0.0.1:{settings.port}:{settings.port}" in service["ports"]
+    assert {dep["condition"] for dep in service["depends_on"].values()} == {"service_healthy"}
+    assert {*BROKERS, "schema-registry"} <= set(service["depends_on"])
+
+
+def _brokers_of(bootstrap: str, services: dict[str, Service]) -> bool:
+    """Every bootstrap entry is a compose broker at the port it listens on."""
+    for entry in bootstrap.split(","):
+        address = HostPort.parse(entry, 0)
+        assert address.host in BROKERS, address
+        assert address.port == broker_settings(_env(services[address.host])).port
+    return True
+
+
+def test_tracing_is_off_unless_an_endpoint_is_given(services: dict[str, Service]) -> None:
+    for name in BROKERS:
+        assert broker_settings(_env(services[name])).otlp_endpoint == ""
+        on = broker_settings(_env(services[name], {"KANAL_OTLP_ENDPOINT": "http://otel:4317"}))
+        assert on.otlp_endpoint == "http://otel:4317"
+    for name in CONTROLLERS:
+        assert controller_settings(_env(services[name])).otlp_endpoint == ""
+        controller = controller_settings(
+            _env(services[name], {"KANAL_OTLP_ENDPOINT": "http://otel:4317"}))
+        assert controller.otlp_endpoint == "http://otel:4317"
+
+
 def test_one_cluster_id_everywhere(services: dict[str, Service]) -> None:
     ids = {broker_settings(_env(services[b])).cluster_id for b in BROKERS}
     ids |= {controller_settings(_env(services[c])).cluster_id for c in CONTROLLERS}
+    ids.add(registry_settings(_env(services["schema-registry"])).cluster_id)
     assert len(ids) == 1
 
 
@@ -133,6 +209,9 @@ def test_prometheus_scrapes_every_service(services: dict[str, Service]) -> None:
         assert f"{name}:{broker_settings(_env(services[name])).metrics_port}" in targets
     for name in CONTROLLERS:
         assert f"{name}:{controller_settings(_env(services[name])).metrics_port}" in targets
+    registry = registry_settings(_env(services["schema-registry"])).metrics_port
+    assert f"schema-registry:{registry}" in targets
+    assert f"connect:{connect_settings(_env(services['connect'])).metrics_port}" in targets
 
 
 def test_grafana_reads_the_charts_dashboards(services: dict[str, Service]) -> None:

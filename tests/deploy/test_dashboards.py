@@ -41,8 +41,9 @@ def _load(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def test_the_three_dashboards_exist() -> None:
-    assert {p.stem for p in DASHBOARDS} == {"cluster-overview", "throughput", "consumer-lag"}
+def test_the_dashboards_exist() -> None:
+    assert {p.stem for p in DASHBOARDS} == {"cluster-overview", "throughput", "consumer-lag",
+                                            "schema-registry", "connect"}
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)

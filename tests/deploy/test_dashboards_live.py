@@ -1,8 +1,10 @@
 """Every dashboard query returns data from a live cluster under load: a dev cluster (etcd,
-2 controllers, 3 brokers as processes), a real Prometheus scraping their /metrics, records
-produced and consumed through the `kanal` command line, and a few refused requests so the
-error panels have series. Only the consumer-group panels may be empty: those metrics come
-with consumer groups."""
+2 controllers, 3 brokers, a schema registry and a connect worker as processes), a real
+Prometheus scraping their /metrics, records produced and consumed through the `kanal`
+command line, schemas registered (and a lookup refused) through the registry's REST API, a
+FileStream source and sink connector moving lines through a topic, and a few refused
+requests so the error panels have series. Only the consumer-group panels may be empty:
+those metrics come with consumer groups."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -27,7 +32,40 @@ pytestmark = [pytest.mark.integration]
 
 TOPIC = "dashboard-load"
 # Grafana's variables as "All" and its rate window, for a Prometheus scraping every second.
-SUBSTITUTIONS = {"$__rate_interval": "15s", "$topic": ".*", "$instance": ".*", "$group": ".*"}
+SUBSTITUTIONS = {"$__rate_interval": "15s", "$topic": ".*", "$instance": ".*", "$group": ".*",
+                 "$connector": ".*"}
+CONNECT_TOPIC = "connect-lines"
+# The FileStream connectors (they ship with kanal_connect) as plugins of the dev worker.
+PLUGIN_MODULES = ("kanal_connect.connectors.filestream.source,"
+                  "kanal_connect.connectors.filestream.sink")
+
+
+def _http(method: str, url: str, body: Any = None) -> int:
+    """The HTTP status of a JSON request (errors included)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _start_connectors(connect_url: str, workdir: Path) -> Path:
+    """A source reading `lines.txt` into CONNECT_TOPIC and a sink writing it back out;
+    returns the file the load appends to."""
+    lines = workdir / "lines.txt"
+    lines.write_text("")
+    for name, config in (
+        ("lines-in", {"connector.class": "FileStreamSource", "file": str(lines),
+                      "topic": CONNECT_TOPIC}),
+        ("lines-out", {"connector.class": "FileStreamSink", "topics": CONNECT_TOPIC,
+                       "file": str(workdir / "lines-out.txt")}),
+    ):
+        status = _http("POST", f"{connect_url}/connectors", {"name": name, "config": config})
+        assert status == 201, f"creating connector {name}: HTTP {status}"
+    return lines
 
 
 def _kanal(bootstrap: str, *args: str,
@@ -61,11 +99,15 @@ def _refused_requests(cluster: DevCluster) -> None:
 
 
 class _Load(threading.Thread):
-    """Produces and consumes a batch of records every second until stopped."""
+    """Every second until stopped: produces and consumes a batch of records, registers a
+    schema version and looks up a missing subject, and appends lines for the source
+    connector."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, registry_url: str, lines: Path) -> None:
         super().__init__(name="dashboard-load", daemon=True)
         self.bootstrap = bootstrap
+        self.registry_url = registry_url
+        self.lines = lines
         self.stopping = threading.Event()
         self.failures: list[str] = []
         self.rounds = 0
@@ -79,20 +121,39 @@ class _Load(threading.Thread):
                 result = _kanal(self.bootstrap, *args, stdin=stdin)
                 if result.returncode != 0:
                     self.failures.append(result.stderr[-2000:])
+            self._registry_round()
+            with self.lines.open("a") as lines:
+                lines.writelines(f"line {self.rounds}-{i}\n" for i in range(50))
             self.rounds += 1
             self.stopping.wait(1)
 
+    def _registry_round(self) -> None:
+        # A new field with a default each round: a new, BACKWARD-compatible version.
+        fields = [{"name": f"f{i}", "type": "int", "default": 0} for i in range(self.rounds)]
+        schema = {"type": "record", "name": "Load", "fields": fields}
+        status = _http("POST", f"{self.registry_url}/subjects/load-value/versions",
+                       {"schema": json.dumps(schema)})
+        if status != 200:
+            self.failures.append(f"registering a schema: HTTP {status}")
+        if _http("GET", f"{self.registry_url}/subjects/no-such-subject/versions") != 404:
+            self.failures.append("a missing subject must answer 404")
 
-def test_every_panel_query_returns_data(tmp_path: Path) -> None:
+
+def test_every_panel_query_returns_data(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KANAL_CONNECT_PLUGIN_MODULE", PLUGIN_MODULES)  # the worker's env
     with DevCluster(tmp_path / "cluster", brokers=3, controllers=2, base_broker_port=0,
-                    controller_port=0, etcd_port=0) as cluster:
+                    controller_port=0, etcd_port=0, registries=1, connect_workers=1,
+                    registry_port=0, connect_port=0) as cluster:
         created = _kanal(cluster.bootstrap, "topic", "create", TOPIC, "--partitions", "3",
                          "--replication-factor", "3")
         assert created.returncode == 0, created.stderr
         endpoints = cluster.endpoints
+        assert endpoints.registry_url and endpoints.connect_url
         jobs = {kind: [f"{s.host}:{s.metrics_port}" for s in endpoints.of_kind(kind)]
-                for kind in ("broker", "controller")}
-        load = _Load(cluster.bootstrap)
+                for kind in ("broker", "controller", "registry", "connect")}
+        lines = _start_connectors(endpoints.connect_url, tmp_path)
+        load = _Load(cluster.bootstrap, endpoints.registry_url, lines)
         load.start()
         try:
             _refused_requests(cluster)

@@ -1,15 +1,26 @@
 """The Dockerfile's targets: non-root, exec-form ENTRYPOINT running the service module, a
-HEALTHCHECK through `python -m kanal.healthcheck` on the port the service listens on by
-default, EXPOSEd default ports and only environment names the service reads."""
+HEALTHCHECK on the port the service listens on by default (`python -m kanal.healthcheck`
+for the gRPC services, `GET /` for the REST ones), EXPOSEd default ports and only
+environment names the service reads."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
 from kanal_broker.settings import BrokerSettings
+from kanal_connect.worker.settings import WorkerSettings
 from kanal_controller.settings import ControllerSettings
+from kanal_registry.settings import RegistrySettings
 
 from .chart_render import REPO
-from .code_contract import broker_env_names, controller_env_names
+from .code_contract import (
+    broker_env_names,
+    connect_env_names,
+    controller_env_names,
+    registry_env_names,
+)
 from .dockerfile import Stage, read_stages
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -46,9 +57,38 @@ def test_service_target(stages: dict[str, Stage], target: str) -> None:
     assert kanal_env <= env_names, f"names the {target} does not read: {kanal_env - env_names}"
 
 
+_URLLIB_CHECK = re.compile(r"import urllib\.request; urllib\.request\.urlopen\("
+                           r"'http://127\.0\.0\.1:(\d+)/', timeout=\d+\)")
+
+
+@pytest.mark.parametrize(("target", "module", "settings", "env_names"), [
+    ("registry", "kanal_registry", RegistrySettings(instance_id="r", etcd_endpoints=()),
+     registry_env_names),
+    ("connect", "kanal_connect", WorkerSettings(), connect_env_names),
+])
+def test_rest_service_target(stages: dict[str, Stage], target: str, module: str,
+                             settings: RegistrySettings | WorkerSettings,
+                             env_names: Callable[[], frozenset[str]]) -> None:
+    stage = stages[target]
+    assert stage.base == "base"
+    assert stage.exec_form("ENTRYPOINT") == ["python", "-m", module]
+    assert stage.last("USER").split(":")[0] not in ("root", "0")
+    command = stage.healthcheck_command()
+    assert command[:2] == ["python", "-c"]
+    match = _URLLIB_CHECK.fullmatch(command[2])
+    assert match and int(match.group(1)) == settings.port, command
+    assert set(stage.last("EXPOSE").split()) == {
+        str(settings.port), str(settings.grpc_port), str(settings.metrics_port)}
+    kanal_env = {name for name in stage.env_names() if name.startswith("KANAL_")}
+    assert kanal_env == {f"KANAL_{'REGISTRY' if target == 'registry' else 'CONNECT'}_HOST"}
+    assert kanal_env <= env_names()
+
+
 @pytest.mark.parametrize(("target", "others"), [
     ("broker", ["services/controller"]),
     ("controller", ["services/broker"]),
+    ("registry", ["services/broker", "services/controller", "services/connect"]),
+    ("connect", ["services/broker", "services/controller", "services/schema-registry"]),
     ("cli", ["services/"]),
 ])
 def test_each_image_installs_only_its_own_code(
@@ -57,9 +97,13 @@ def test_each_image_installs_only_its_own_code(
     build = stages[f"build-{target}"]
     copied = " ".join(build.all("COPY") + build.all("RUN"))
     assert "libs/kanal" in copied
-    if target != "cli":
-        assert f"services/{target}" in copied
+    folder = {"registry": "schema-registry"}.get(target, target)
+    if target in ("broker", "controller", "registry"):  # they talk to etcd
+        assert f"services/{folder}" in copied
         assert "libs/kanal[server]" in copied
+    elif target == "connect":  # a client of the brokers and the registry only
+        assert f"services/{folder}" in copied
+        assert "[server]" not in copied
     else:
         assert "[server]" not in copied
     for other in others:
@@ -80,5 +124,6 @@ def test_dockerignore_keeps_the_context_to_the_sources() -> None:
     assert patterns[0] == "**", "exclude everything, then re-include what the images need"
     included = {p[1:] for p in patterns if p.startswith("!")}
     assert {"libs/kanal/kanal", "services/broker/kanal_broker",
-            "services/controller/kanal_controller"} <= included
+            "services/controller/kanal_controller", "services/schema-registry/kanal_registry",
+            "services/connect/kanal_connect"} <= included
     assert not any(p.startswith((".venv", ".git")) for p in included)

@@ -46,6 +46,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "kanal.broker.fullname" -}}{{ include "kanal.fullname" . }}-broker{{- end -}}
 {{- define "kanal.broker.headless" -}}{{ include "kanal.fullname" . }}-broker-headless{{- end -}}
 {{- define "kanal.controller.fullname" -}}{{ include "kanal.fullname" . }}-controller{{- end -}}
+{{- define "kanal.registry.fullname" -}}{{ include "kanal.fullname" . }}-schema-registry{{- end -}}
+{{- define "kanal.connect.fullname" -}}{{ include "kanal.fullname" . }}-connect{{- end -}}
 {{- define "kanal.etcd.fullname" -}}{{ include "kanal.fullname" . }}-etcd{{- end -}}
 {{- define "kanal.etcd.headless" -}}{{ include "kanal.fullname" . }}-etcd-headless{{- end -}}
 
@@ -81,4 +83,25 @@ chart's etcd (clients fail over between members). */}}
 
 {{- define "kanal.metricsPort" -}}
 {{- if .ctx.Values.metrics.enabled -}}{{ .port | int64 }}{{- else -}}0{{- end -}}
+{{- end -}}
+
+
+{{/* The brokers' bootstrap Service, host:port (registry and connect clients use it). */}}
+{{- define "kanal.bootstrap" -}}
+{{ include "kanal.broker.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.broker.port | int64 }}
+{{- end -}}
+
+{{/* OpenTelemetry export of a service whose flag env prefix is .prefix (KANAL_BROKER,
+KANAL_CONTROLLER); nothing when tracing.otlpEndpoint is empty. */}}
+{{- define "kanal.tracingEnv" -}}
+{{- with .ctx.Values.tracing }}
+{{- if .otlpEndpoint }}
+- name: {{ $.prefix }}_OTLP_ENDPOINT
+  value: {{ .otlpEndpoint | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ .sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .samplerArg | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from kanal.tracing import setup_tracing
 from kanal.types import HostPort
 
 from kanal_broker.app import run_broker
@@ -93,6 +94,27 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                    default=default("CONTROLLED_SHUTDOWN_TIMEOUT_MS", "30000"),
                    help="on SIGTERM, how long to wait for the controller to move this broker's "
                    "leaderships to other in-sync replicas before stopping anyway; 0 skips it")
+    p.add_argument("--otlp-endpoint", default=default("OTLP_ENDPOINT", ""),
+                   help="export OpenTelemetry spans over OTLP/gRPC to this collector "
+                   "(http://host:4317); OTEL_EXPORTER_OTLP_ENDPOINT works too; off by default")
+    p.add_argument("--group-consumer-heartbeat-interval-ms", type=int,
+                   default=default("GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS", "5000"),
+                   help="heartbeat interval told to consumer-group (KIP-848) members")
+    p.add_argument("--group-consumer-session-timeout-ms", type=int,
+                   default=default("GROUP_CONSUMER_SESSION_TIMEOUT_MS", "45000"),
+                   help="a consumer-group member silent this long is fenced")
+    p.add_argument("--group-min-session-timeout-ms", type=int,
+                   default=default("GROUP_MIN_SESSION_TIMEOUT_MS", "6000"),
+                   help="least session timeout a classic-group member may ask for")
+    p.add_argument("--group-max-session-timeout-ms", type=int,
+                   default=default("GROUP_MAX_SESSION_TIMEOUT_MS", "1800000"),
+                   help="largest session timeout a classic-group member may ask for")
+    p.add_argument("--group-initial-rebalance-delay-ms", type=int,
+                   default=default("GROUP_INITIAL_REBALANCE_DELAY_MS", "3000"),
+                   help="how long an empty classic group's first rebalance waits for more members")
+    p.add_argument("--offsets-retention-minutes", type=int,
+                   default=default("OFFSETS_RETENTION_MINUTES", str(7 * 24 * 60)),
+                   help="how long an empty group's committed offsets are kept")
     p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     return p
@@ -125,6 +147,15 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         parser.error("--controlled-shutdown-timeout-ms must be >= 0")
     if args.replica_fetch_wait_max_ms >= args.replica_lag_time_max_ms:
         parser.error("--replica-fetch-wait-max-ms must be below --replica-lag-time-max-ms")
+    if not 0 < args.group_consumer_heartbeat_interval_ms < args.group_consumer_session_timeout_ms:
+        parser.error("--group-consumer-heartbeat-interval-ms must be positive and below "
+                     "--group-consumer-session-timeout-ms")
+    if not 0 < args.group_min_session_timeout_ms <= args.group_max_session_timeout_ms:
+        parser.error("--group-min-session-timeout-ms must be positive and at most "
+                     "--group-max-session-timeout-ms")
+    if args.group_initial_rebalance_delay_ms < 0 or args.offsets_retention_minutes <= 0:
+        parser.error("--group-initial-rebalance-delay-ms must be >= 0 and "
+                     "--offsets-retention-minutes positive")
     try:
         endpoints = tuple(HostPort.parse(e, 2379) for e in args.etcd.split(",") if e.strip())
     except ValueError as exc:
@@ -151,6 +182,13 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         replica_fetch_wait_max_ms=args.replica_fetch_wait_max_ms,
         replica_fetch_backoff_ms=args.replica_fetch_backoff_ms,
         controlled_shutdown_timeout_ms=args.controlled_shutdown_timeout_ms,
+        group_consumer_heartbeat_interval_ms=args.group_consumer_heartbeat_interval_ms,
+        group_consumer_session_timeout_ms=args.group_consumer_session_timeout_ms,
+        group_min_session_timeout_ms=args.group_min_session_timeout_ms,
+        group_max_session_timeout_ms=args.group_max_session_timeout_ms,
+        group_initial_rebalance_delay_ms=args.group_initial_rebalance_delay_ms,
+        offsets_retention_minutes=args.offsets_retention_minutes,
+        otlp_endpoint=args.otlp_endpoint,
     )
     return settings, str(args.log_level)
 
@@ -160,7 +198,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    asyncio.run(run_broker(settings))
+    tracing = setup_tracing("kanal-broker", settings.otlp_endpoint)
+    try:
+        asyncio.run(run_broker(settings))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # export the spans still queued
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from kanal.meta.etcd import Etcd
 from kanal.meta.layout import Layout
+from kanal.tracing.grpc_server import server_interceptors
 from kanal.v1 import broker_pb2, broker_pb2_grpc
 
 from kanal_broker.controlled_shutdown import controlled_shutdown
-from kanal_broker.groups.server.runtime import GroupsRuntime
+from kanal_broker.groups.server.runtime import GroupsRuntime, group_coordinator_config
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.producer_ids import ProducerIds
@@ -53,11 +54,13 @@ class BrokerApp:
         self.replicas = ReplicaManager(settings, self.cache, self.registration, self.metrics,
                                        self.executor)
         self.groups = GroupsRuntime(cache=self.cache, replicas=self.replicas,
-                                    registry=self.metrics.registry)
+                                    registry=self.metrics.registry,
+                                    config=group_coordinator_config(settings))
         self.producer_ids = ProducerIds(self.cache, broker_id=settings.broker_id)
         self.health = HealthServicer()
         # No SO_REUSEPORT: a second broker on a taken port must fail, not silently share it.
-        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)],
+                                      interceptors=server_interceptors())
         self._started = False
         self._stopping = False
         self._health_updates: set[asyncio.Task[None]] = set()

@@ -78,6 +78,29 @@ class BrokerSettings:
     to other in-sync replicas before it stops anyway (Kafka's controlled.shutdown.*); 0
     skips controlled shutdown."""
 
+    otlp_endpoint: str = ""
+    """OpenTelemetry collector (OTLP/gRPC) to export spans to; empty leaves tracing to the
+    standard OTEL_* variables, off unless they name an endpoint (kanal.tracing.setup)."""
+
+    group_consumer_heartbeat_interval_ms: int = 5_000
+    """group.consumer.heartbeat.interval.ms: how often KIP-848 members are told to heartbeat."""
+
+    group_consumer_session_timeout_ms: int = 45_000
+    """group.consumer.session.timeout.ms: a KIP-848 member silent this long is fenced."""
+
+    group_min_session_timeout_ms: int = 6_000
+    """group.min.session.timeout.ms: the least session timeout a classic member may ask for."""
+
+    group_max_session_timeout_ms: int = 1_800_000
+    """group.max.session.timeout.ms: the largest session timeout a classic member may ask for."""
+
+    group_initial_rebalance_delay_ms: int = 3_000
+    """group.initial.rebalance.delay.ms: how long an empty classic group's first rebalance
+    waits for more members."""
+
+    offsets_retention_minutes: int = 7 * 24 * 60
+    """offsets.retention.minutes: how long an empty group's committed offsets are kept."""
+
     shutdown_grace_s: float = 5.0
     """How long in-flight RPCs may run after SIGTERM before they are cancelled."""
 

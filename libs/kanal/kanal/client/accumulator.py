@@ -26,6 +26,7 @@ from kanal.client.producer_batch import (
     ProducerBatch,
     ReadyCheck,
     record_size,
+    with_trace,
 )
 from kanal.errors import KanalError, MessageTooLarge
 from kanal.records.builder import BatchBuilder
@@ -40,8 +41,10 @@ class RecordAccumulator:
         config: AccumulatorConfig,
         pool: BufferPool,
         wake_sender: Callable[[], None],
+        on_new_batch: Callable[[ProducerBatch], None] | None = None,
     ) -> None:
         self._config = config
+        self._on_new_batch = on_new_batch
         self._pool = pool
         self._wake_sender = wake_sender
         self._lock = threading.Lock()
@@ -72,7 +75,9 @@ class RecordAccumulator:
             tail = queue[-1]
             if tail.closed:
                 return None
-            index = tail.builder.append(timestamp_ms, key, value, headers or ())
+            index = tail.builder.append(
+                timestamp_ms, key, value, headers or () if tail.trace_headers is None
+                else with_trace(headers, tail.trace_headers))
             if index is None:
                 tail.closed = True
                 self._wake_for_full_batch(tp)
@@ -129,7 +134,9 @@ class RecordAccumulator:
         tail = queue[-1]
         if tail.closed:
             return None
-        index = tail.builder.append(timestamp_ms, key, value, headers or ())
+        index = tail.builder.append(
+            timestamp_ms, key, value, headers or () if tail.trace_headers is None
+            else with_trace(headers, tail.trace_headers))
         if index is None:
             tail.closed = True  # full: the sender may take it now
             self._wake_for_full_batch(tp)
@@ -163,7 +170,11 @@ class RecordAccumulator:
                 return future
             builder = BatchBuilder(codec=self._config.codec, max_bytes=reserved)
             batch = ProducerBatch(tp, builder, reserved)
-            index = builder.append(timestamp_ms, key, value, headers or ())
+            if self._on_new_batch is not None:
+                self._on_new_batch(batch)  # tracing: the batch's span and trace headers
+            index = builder.append(
+                timestamp_ms, key, value, headers or () if batch.trace_headers is None
+                else with_trace(headers, batch.trace_headers))
             assert index == 0  # the first record of a batch is always accepted
             self._batches.setdefault(tp, deque()).append(batch)
             self._incomplete.add(batch)

@@ -138,6 +138,8 @@ class AIOConsumer:
             core.data_event.clear()
             records = core.buffer.drain(limit)
             if records:
+                if core.tracing is not None:
+                    core.tracing.received(records)
                 return records
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -159,6 +161,18 @@ class AIOConsumer:
         return self
 
     async def __anext__(self) -> ConsumerRecord:
+        tracing = self._core.tracing if self._core is not None else None
+        if tracing is None:
+            return await self._next_record()
+        try:
+            record = await self._next_record()
+        except BaseException:
+            tracing.process(None)
+            raise
+        tracing.process(record)
+        return record
+
+    async def _next_record(self) -> ConsumerRecord:
         if self._pending:
             return self._pending.popleft()
         idle_limit = self.config.consumer_timeout_ms / 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from types import TracebackType
 from typing import Any
@@ -11,6 +12,7 @@ from kanal.client.futures import FutureRecordMetadata
 from kanal.client.producer_core import ProducerCore, Shortage
 from kanal.client.records import Headers, RecordMetadata
 from kanal.errors import ClientClosed
+from kanal.records.builder import InputHeaders
 
 
 class AIOProducer:
@@ -59,6 +61,18 @@ class AIOProducer:
         value_bytes = (
             config.value_serializer(value) if config.value_serializer is not None else value
         )
+        if core.tracing is not None:
+            return await core.tracing.send_async(topic, partition, headers, functools.partial(
+                self._append, core, topic, key_bytes, value_bytes, partition, timestamp_ms))
+        return await self._append(core, topic, key_bytes, value_bytes, partition, timestamp_ms,
+                                  headers)
+
+    async def _append(  # noqa: PLR0917 - send()'s arguments, headers last for tracing
+        self, core: ProducerCore, topic: str, key_bytes: bytes | None,
+        value_bytes: bytes | None, partition: int | None, timestamp_ms: int | None,
+        headers: InputHeaders | None,
+    ) -> FutureRecordMetadata:
+        config = self.config
         deadline = 0.0
         while True:
             result = core.append(

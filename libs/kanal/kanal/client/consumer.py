@@ -170,6 +170,8 @@ class Consumer(SyncFacade):
         while True:
             records = self._buffer.drain(limit)
             if records:
+                if self._core.tracing is not None:
+                    self._core.tracing.received(records)
                 return records
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -180,6 +182,18 @@ class Consumer(SyncFacade):
         return self
 
     def __next__(self) -> ConsumerRecord:
+        tracing = self._core.tracing
+        if tracing is None:
+            return self._next_record()
+        try:
+            record = self._next_record()
+        except BaseException:
+            tracing.process(None)
+            raise
+        tracing.process(record)
+        return record
+
+    def _next_record(self) -> ConsumerRecord:
         self._drop_released()
         if self._pending:
             return self._pending.popleft()

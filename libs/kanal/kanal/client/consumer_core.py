@@ -20,6 +20,7 @@ from kanal.client.group_types import ConsumerRebalanceListener, group_options
 from kanal.client.metadata import ClusterMetadata, MetadataManager
 from kanal.client.offsets import OffsetAndTimestamp, OffsetLookup
 from kanal.errors import ConfigurationError, KanalError
+from kanal.tracing.consumer import ConsumerTracing
 from kanal.types import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class ConsumerCore:
         self._lookup_timer: asyncio.TimerHandle | None = None
         self.pending_positions: Callable[[], dict[TopicPartition, int]] = dict
         """Positions of records handed out but not yet consumed (the sync iterator's)."""
+        # None unless an OpenTelemetry SDK is installed (receive and process spans).
+        self.tracing = ConsumerTracing.if_active(conn.client_id, config.group_id)
         self.group: GroupMembership | None = None
         if config.group_id is not None:
             options = group_options(
@@ -236,6 +239,8 @@ class ConsumerCore:
                 if not info.error_code}
 
     async def close(self, *, autocommit: bool = True) -> None:
+        if self.tracing is not None:
+            self.tracing.process(None)  # the last record handed out is done with
         if self._lookup_timer is not None:
             self._lookup_timer.cancel()
         if self.group is not None:

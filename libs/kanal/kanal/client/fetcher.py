@@ -21,6 +21,7 @@ from kanal.client.offsets import OffsetLookup
 from kanal.client.retry import METADATA_STALE_CODES, backoff_s, error_from_rpc
 from kanal.errors import KanalError, MessageTooLarge, OffsetOutOfRange, error_for_code
 from kanal.records.header import iter_complete_batches
+from kanal.tracing.fetch import fetch_span
 from kanal.types import TopicPartition
 from kanal.v1 import broker_pb2
 
@@ -124,6 +125,7 @@ class Fetcher:
             self._metadata.request_update()
             return
         timeout = (self._config.connection.request_timeout_ms + self._config.fetch_max_wait_ms)
+        started_ns = time.time_ns()
         try:
             response = await self._pool.broker(endpoint).Fetch(
                 self._request(targets), timeout=timeout / 1000, metadata=self._pool.metadata
@@ -139,6 +141,8 @@ class Fetcher:
                                           retry_at)
             return
         self._failures = 0
+        # None unless tracing is on and records came (kanal.tracing.fetch).
+        span = fetch_span("fetch", leader, response, started_ns)
         asked = {tp: (offset, generation) for tp, offset, generation in targets}
         for topic in response.topics:
             for part in topic.partitions:
@@ -150,6 +154,8 @@ class Fetcher:
                     self._partition_error(tp, generation, offset, part)
                 else:
                     self._accept(tp, generation, offset, part)
+        if span is not None:
+            span.end()
 
     def _accept(
         self, tp: TopicPartition, generation: int, offset: int,

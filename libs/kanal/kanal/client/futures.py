@@ -14,11 +14,14 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kanal.client.records import RecordMetadata
 from kanal.errors import KanalError, KanalTimeoutError
 from kanal.types import TopicPartition
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ class BatchResult:
     """The outcome of one produced batch, settable once from any thread."""
 
     __slots__ = ("_aio_future", "_callbacks", "_done", "_lock", "base_offset", "error",
-                 "log_append_time")
+                 "log_append_time", "traces")
 
     def __init__(self) -> None:
         self._done = threading.Event()
@@ -39,6 +42,10 @@ class BatchResult:
         self.base_offset = -1
         self.log_append_time = -1
         self.error: KanalError | None = None
+        # Span contexts the batch's records carry (its own span's, and those of records sent
+        # under a caller's span), for the request span (kanal.tracing.producer); None while
+        # tracing is off.
+        self.traces: list[SpanContext] | None = None
 
     @property
     def is_done(self) -> bool:
@@ -135,6 +142,11 @@ class FutureRecordMetadata:
     @property
     def is_done(self) -> bool:
         return self._batch.is_done
+
+    @property
+    def batch_result(self) -> BatchResult:
+        """The outcome shared by every record of the batch this record went into."""
+        return self._batch
 
     def succeeded(self) -> bool:
         return self._batch.is_done and self._batch.error is None

@@ -23,6 +23,7 @@ from kanal.errors import (
     RequestTimedOut,
     error_for_code,
 )
+from kanal.tracing.grpc_client import client_interceptors
 from kanal.types import HostPort
 from kanal.v1 import group_pb2, group_pb2_grpc
 
@@ -49,7 +50,10 @@ class GroupLink:
     def _stub(self, endpoint: HostPort) -> Stub:
         channel = self._channels.get(endpoint)
         if channel is None:
-            channel = grpc.aio.insecure_channel(str(endpoint), options=CHANNEL_OPTIONS)
+            # Coordinator calls (heartbeat, commit, offset fetch) get client spans when
+            # tracing is on.
+            channel = grpc.aio.insecure_channel(str(endpoint), options=CHANNEL_OPTIONS,
+                                                interceptors=client_interceptors())
             self._channels[endpoint] = channel
         return group_pb2_grpc.GroupCoordinatorStub(channel)
 

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 REJOIN_CODES = frozenset({FencedMemberEpoch.code, UnknownMemberId.code, GroupIdNotFound.code})
 JOIN_EPOCH, LEAVE_EPOCH, STATIC_LEAVE_EPOCH = 0, -1, -2
 RETRY_S = 0.5
+SETTLE_TIMEOUT_S = 15.0
+"""How long leaving waits for the answer to a heartbeat that the stop cut short."""
 
 
 class AssignmentHost(Protocol):
@@ -74,6 +76,8 @@ class GroupMembership:
         self._wake = asyncio.Event()
         self._interval_s = 5.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: asyncio.Future[group_pb2.ConsumerGroupHeartbeatResponse] | None = None
+        """The last heartbeat sent; it outlives a cancelled heartbeat task (see `_settle`)."""
         self._last_committed: dict[TopicPartition, int] = {}
 
     @property
@@ -135,8 +139,11 @@ class GroupMembership:
                 continue
             if released:
                 continue  # say at once that they are released
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that comes as the wake-up does, and close() would wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval_s)
+                async with asyncio.timeout(self._interval_s):
+                    await self._wake.wait()
 
     async def _reconcile(self, answer: group_pb2.ConsumerGroupHeartbeatResponse) -> bool:
         """Move to the answer's assignment; whether partitions were released."""
@@ -160,9 +167,10 @@ class GroupMembership:
             server_assignor=o.remote_assignor, client_id=self._client_id,
             topic_partitions=[group_pb2.TopicPartitions(topic=t, partitions=ps)
                               for t, ps in _by_topic(self.owned).items()])
-        return await self._link.call(
+        call = self._in_flight = asyncio.ensure_future(self._link.call(
             lambda stub: stub.ConsumerGroupHeartbeat(request, timeout=15),
-            lambda answer: answer.error_code)
+            lambda answer: answer.error_code))
+        return await asyncio.shield(call)
 
     # ---- moving between assignments -----------------------------------------------------
 
@@ -240,6 +248,7 @@ class GroupMembership:
         await self._link.close()
 
     async def _leave(self, *, commit: bool = True) -> None:
+        await self._settle()
         if self.owned:
             await self._revoke(set(self.owned), commit=commit)
         if self.member_id and self.member_epoch > 0:
@@ -250,13 +259,28 @@ class GroupMembership:
                 log.warning("group %s: leaving failed: %s", self.options.group_id, exc)
         self.member_id, self.member_epoch = "", JOIN_EPOCH
 
+    async def _settle(self) -> None:
+        """Adopt the answer to the heartbeat a stop cut short. A join the coordinator had
+        already answered made this consumer a member, maybe with partitions: without its
+        member id the leave would not be sent, and the partitions would stay with a member
+        nobody runs until its session times out."""
+        call, self._in_flight = self._in_flight, None
+        if call is None:
+            return
+        try:
+            async with asyncio.timeout(SETTLE_TIMEOUT_S):
+                answer = await call
+        except (KanalError, TimeoutError):
+            return  # no answer: the coordinator made nothing of it, or the session ends it
+        if not answer.error_code and answer.member_id and answer.member_epoch > 0:
+            self.member_id, self.member_epoch = answer.member_id, answer.member_epoch
+
     async def _stop_tasks(self) -> None:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:  # asyncio.wait: our caller's own cancellation is not swallowed
+            await asyncio.wait(tasks)
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -19,6 +19,7 @@ from kanal.client.producer_core import ProducerCore, Shortage
 from kanal.client.records import Headers
 from kanal.client.sync_facade import SyncFacade
 from kanal.errors import ClientClosed
+from kanal.records.builder import InputHeaders
 
 # How long an unclosed producer may spend sending its buffered records at interpreter exit.
 EXIT_FLUSH_S = 30.0
@@ -64,6 +65,15 @@ class Producer(SyncFacade):
         if self._value_serializer is not None:
             value = self._value_serializer(value)
         core = self._core
+        if core.tracing is not None:
+            return core.tracing.send(topic, partition, headers, functools.partial(
+                self._append, core, topic, key, value, partition, timestamp_ms))
+        return self._append(core, topic, key, value, partition, timestamp_ms, headers)
+
+    def _append(  # noqa: PLR0917 - send()'s arguments, headers last for the tracing wrapper
+        self, core: ProducerCore, topic: str, key: bytes | None, value: bytes | None,
+        partition: int | None, timestamp_ms: int | None, headers: InputHeaders | None,
+    ) -> FutureRecordMetadata:
         while True:
             result = core.append(
                 topic, key, value, headers, partition, timestamp_ms, self._max_block_s

@@ -19,7 +19,7 @@ class ProducerBatch:
     """One batch under construction or waiting for its answer."""
 
     __slots__ = ("attempts", "builder", "closed", "created", "payload", "producer_id",
-                 "reserved", "result", "retry_at", "sequence", "tp")
+                 "reserved", "result", "retry_at", "sequence", "tp", "trace_headers")
 
     def __init__(self, tp: TopicPartition, builder: BatchBuilder, reserved: int) -> None:
         self.tp = tp
@@ -34,6 +34,9 @@ class ProducerBatch:
         # Set by an idempotent producer when the batch is first drained (idempotence.py).
         self.sequence: int | None = None
         self.producer_id = -1
+        # The batch span's context as record headers, added to each record that carries no
+        # context of its own; None while tracing is off (kanal.tracing.producer).
+        self.trace_headers: Headers | None = None
 
     @property
     def record_count(self) -> int:
@@ -66,6 +69,15 @@ class ReadyCheck:
     """When a batch not ready now will be (linger or backoff end); inf when none waits."""
     unknown_leaders: bool
     """Some partition with data has no known leader: metadata needs a refresh."""
+
+
+def with_trace(headers: Headers | None, trace_headers: Headers) -> Headers:
+    """A record's headers plus its batch's trace context, unless it carries its own."""
+    if not headers:
+        return trace_headers
+    if any(name == "traceparent" for name, _ in headers):
+        return headers
+    return (*headers, *trace_headers)
 
 
 def record_size(key: bytes | None, value: bytes | None, headers: Headers | None) -> int:

@@ -30,6 +30,7 @@ from kanal.errors import (
 from kanal.partitioner import DefaultPartitioner
 from kanal.records.builder import InputHeaders
 from kanal.records.compression import codec_from_name
+from kanal.tracing.producer import ProducerTracing
 from kanal.types import ACKS_ALL, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ class ProducerCore:
         self.metadata.add_listener(self._on_metadata)
         self.buffer = BufferPool(config.buffer_memory)
         self.buffer.add_release_listener(self._on_release)
+        # None unless an OpenTelemetry SDK is installed: then batches get spans, and send()
+        # under a recording caller span a span per record.
+        self.tracing = ProducerTracing.if_active(config.connection.client_id)
         self.accumulator = RecordAccumulator(
             AccumulatorConfig(
                 batch_size=config.batch_size,
@@ -101,9 +105,10 @@ class ProducerCore:
             ),
             self.buffer,
             self._wake_sender,
+            None if self.tracing is None else self.tracing.open_batch,
         )
         self.sender = Sender(config, self.accumulator, self.metadata, self.pool,
-                             ProducerIdentity() if idempotent else None)
+                             ProducerIdentity() if idempotent else None, tracing=self.tracing)
         self.memory_freed = asyncio.Event()
         self._partitions: dict[str, Partitions] = {}
         self._default = DefaultPartitioner() if config.partitioner is None else None

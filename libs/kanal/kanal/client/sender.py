@@ -35,6 +35,8 @@ from kanal.errors import (
     RequestTimedOut,
     error_for_code,
 )
+from kanal.tracing.carriers import Metadata
+from kanal.tracing.producer import ProducerTracing
 from kanal.types import ACKS_NONE, TopicPartition
 from kanal.v1 import broker_pb2
 
@@ -64,9 +66,12 @@ class Sender:
         metadata: MetadataManager,
         pool: ConnectionPool,
         identity: ProducerIdentity | None = None,
+        *,
+        tracing: ProducerTracing | None = None,
     ) -> None:
         self._config = config
         self._identity = identity
+        self._tracing = tracing
         self._acc = accumulator
         self._metadata = metadata
         self._pool = pool
@@ -175,7 +180,11 @@ class Sender:
         for batch in batches:
             by_tp[batch.tp].append(batch)
         try:
-            await self._exchange(node, by_tp)
+            if self._tracing is None:
+                await self._exchange(node, by_tp, self._pool.metadata)
+            else:
+                with self._tracing.request(node, by_tp, self._pool.metadata) as metadata:
+                    await self._exchange(node, by_tp, metadata)
         except asyncio.CancelledError:
             for tp_batches in by_tp.values():
                 for batch in tp_batches:
@@ -205,7 +214,8 @@ class Sender:
             ],
         )
 
-    async def _exchange(self, node: int, by_tp: dict[TopicPartition, list[ProducerBatch]]) -> None:
+    async def _exchange(self, node: int, by_tp: dict[TopicPartition, list[ProducerBatch]],
+                        metadata: Metadata) -> None:
         request = self._request(by_tp)
         endpoint = self._metadata.snapshot.brokers.get(node)
         self.metrics.requests_sent += 1
@@ -214,7 +224,7 @@ class Sender:
             return
         stub = self._pool.broker(endpoint)
         timeout = self._config.connection.request_timeout_ms / 1000
-        call = stub.Produce(request, timeout=timeout, metadata=self._pool.metadata)
+        call = stub.Produce(request, timeout=timeout, metadata=metadata)
         if self._config.acks == ACKS_NONE:
             # Nobody waits for acks=0: the records count as sent once the request is issued.
             self._done([(b, -1, -1) for tp_batches in by_tp.values() for b in tp_batches])

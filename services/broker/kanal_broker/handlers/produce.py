@@ -24,6 +24,8 @@ from kanal.errors import (
     NotEnoughReplicasAfterAppend,
     RequestTimedOut,
 )
+from kanal.tracing import attributes as attr
+from kanal.tracing.spans import Attributes, child_span
 from kanal.types import ACKS_ALL, ACKS_LEADER, ACKS_NONE, TopicPartition
 from kanal.v1 import broker_pb2
 
@@ -104,9 +106,13 @@ class ProduceHandler:
                 raise CorruptRecord("no record batch in the partition data")
             if acks == ACKS_ALL:
                 _check_min_insync(partition)
-            info = await partition.append(records)
+            # Child spans of a traced request only (kanal.tracing.spans): a no-op otherwise.
+            with child_span(f"append {tp.topic}", lambda: _span_attributes(tp, records)):
+                info = await partition.append(records)
             if acks == ACKS_ALL:
-                await _await_isr(partition, info.first_offset, info.last_offset, timeout_ms)
+                with child_span(f"replicate {tp.topic}", lambda: _span_attributes(tp, records)):
+                    await _await_isr(partition, info.first_offset, info.last_offset,
+                                     timeout_ms)
         except Exception as exc:  # sorted by partition_error
             error = partition_error(exc)
             return broker_pb2.PartitionProduceResponse(
@@ -137,6 +143,11 @@ async def _await_isr(partition: Partition, first: int, last: int, timeout_ms: in
     except NotEnoughReplicas as exc:
         raise NotEnoughReplicasAfterAppend(
             f"offsets {first}..{last} appended, but {exc.message}") from exc
+
+
+def _span_attributes(tp: TopicPartition, records: bytes) -> Attributes:
+    return {attr.SYSTEM: attr.SYSTEM_NAME, attr.DESTINATION: tp.topic,
+            attr.PARTITION: str(tp.partition), attr.BYTES: len(records)}
 
 
 def _check_min_insync(partition: Partition) -> None:
