@@ -8,7 +8,8 @@ import json
 from connect_strategies import json_documents, schema_and_value, schemas
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kanal_connect.converters import ByteArrayConverter, JsonConverter, StringConverter
+from kanal_connect.converters import ByteArrayConverter, JsonConverter, StringConverter, jackson
+from kanal_connect.converters.json_values import to_json
 from kanal_connect.data import Schema
 from kanal_connect.errors import DataException
 
@@ -29,6 +30,19 @@ def test_json_round_trip_with_schemas(pair: tuple[Schema, object]) -> None:
     data = converter.from_connect("t", schema, value)
     assert data is not None
     assert converter.to_connect("t", data) == (schema, value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(schema_and_value)
+def test_the_cached_envelope_is_jacksons_whole_object(pair: tuple[Schema, object]) -> None:
+    """The envelope is written from a cached schema part; it must stay byte for byte what
+    writing the whole {schema, payload} object gives, on a cache miss and a hit alike."""
+    schema, value = pair
+    converter = _json(True)
+    whole = jackson.write({"schema": converter.schema_to_json(schema),
+                           "payload": to_json(schema, value, converter.options)})
+    assert converter.from_connect("t", schema, value) == whole
+    assert converter.from_connect("t", schema, value) == whole
 
 
 @settings(max_examples=200, deadline=None)

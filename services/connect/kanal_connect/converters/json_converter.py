@@ -82,6 +82,10 @@ class JsonConverter:
         self.options = JsonValueOptions()
         self._cache_size = 1000
         self._schema_json: OrderedDict[Schema, jackson.JsonNode] = OrderedDict()
+        # Serialized envelope schemas by schema identity. Connectors reuse one Schema object
+        # per table or record type, and hashing a Schema (deep, recomputed) then writing its
+        # JSON again cost several times the payload itself for every record.
+        self._schema_bytes: dict[int, tuple[Schema, bytes]] = {}
 
     def config_def(self) -> ConfigDef:
         return json_converter_config_def()
@@ -97,6 +101,7 @@ class JsonConverter:
             replace_null_with_default=bool(parsed[REPLACE_NULL_WITH_DEFAULT_CONFIG]),
         )
         self._schema_json.clear()
+        self._schema_bytes.clear()
 
     def from_connect(self, topic: str, schema: Schema | None, value: object) -> bytes | None:
         if schema is None and value is None:
@@ -104,7 +109,21 @@ class JsonConverter:
         payload = to_json(schema, value, self.options)
         if not self.schemas_enabled:
             return jackson.write(payload)
-        return jackson.write({"schema": self.schema_to_json(schema), "payload": payload})
+        # The envelope written in pieces is byte for byte jackson.write of the whole object.
+        return b'{"schema":' + self._serialized_schema(schema) + b',"payload":' + (
+            jackson.write(payload) + b"}")
+
+    def _serialized_schema(self, schema: Schema | None) -> bytes:
+        if schema is None:
+            return b"null"
+        entry = self._schema_bytes.get(id(schema))
+        if entry is not None and entry[0] is schema:
+            return entry[1]
+        data = jackson.write(self.schema_to_json(schema))
+        if len(self._schema_bytes) >= self._cache_size:
+            self._schema_bytes.clear()
+        self._schema_bytes[id(schema)] = (schema, data)  # the reference keeps the id unique
+        return data
 
     def to_connect(self, topic: str, data: bytes | None) -> SchemaAndValue:
         if data is None:

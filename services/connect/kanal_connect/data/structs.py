@@ -21,6 +21,18 @@ class Struct:
         self.schema = schema
         self._values: list[object] = [None] * len(schema.fields)
 
+    @classmethod
+    def trusted(cls, schema: Schema, values: list[object]) -> Struct:
+        """A struct of `values`, already in field order and of the schema's types, without
+        `put`'s per-field validation (a decoder that builds exactly those types uses it on
+        its hot path; `validate()` still checks such a struct on demand)."""
+        if len(values) != len(schema.fields):
+            raise DataException(
+                f"{len(values)} values for a struct of {len(schema.fields)} fields")
+        built = cls(schema)
+        built._values = values
+        return built
+
     def _lookup(self, name: str) -> Field:
         found = self.schema.field(name)
         if found is None:

@@ -1,0 +1,1 @@
+"""`DatagenSource`: random user events for demos and benchmarks."""

@@ -1,0 +1,1 @@
+"""PostgreSQL connectors: a JDBC-style sink and a Debezium-style CDC source."""

@@ -1,0 +1,1 @@
+"""`PostgresCdcSource`: Debezium's PostgreSQL connector model over logical decoding."""

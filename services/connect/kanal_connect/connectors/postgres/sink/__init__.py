@@ -1,0 +1,1 @@
+"""`PostgresSink`: Kafka Connect's JDBC sink model for PostgreSQL, exactly-once."""
