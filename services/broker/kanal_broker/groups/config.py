@@ -21,6 +21,10 @@ class GroupCoordinatorConfig:
     heartbeat_interval_ms: int = 5_000
     """group.consumer.heartbeat.interval.ms: told to members in every heartbeat answer."""
 
+    reconciling_heartbeat_interval_ms: int = 200
+    """Told instead to a member whose assignment is not its target yet (it waits for others
+    to release partitions), so it picks them up promptly."""
+
     default_rebalance_timeout_ms: int = 300_000
     """Used when a member sends rebalance_timeout_ms <= 0 (Kafka's max.poll.interval.ms)."""
 
@@ -38,3 +42,13 @@ class GroupCoordinatorConfig:
 
     max_group_id_bytes: int = 249
     """Group ids longer than this (UTF-8) are INVALID_GROUP_ID, like topic names."""
+
+    initial_rebalance_delay_ms: int = 3_000
+    """group.initial.rebalance.delay.ms: the first rebalance of an empty classic group waits
+    this long for more members (each newcomer extends it, up to the rebalance timeout)."""
+
+    min_session_timeout_ms: int = 6_000
+    """group.min.session.timeout.ms: classic members asking for less get INVALID_SESSION_TIMEOUT."""
+
+    max_session_timeout_ms: int = 1_800_000
+    """group.max.session.timeout.ms: classic members asking for more get INVALID_SESSION_TIMEOUT."""

@@ -19,6 +19,7 @@ from kanal.errors import (
     ConfigurationError,
     CoordinatorLoadInProgress,
     GroupIdNotFound,
+    InconsistentGroupProtocol,
     InvalidGroupId,
     KanalError,
     NonEmptyGroup,
@@ -28,9 +29,10 @@ from kanal.types import TopicPartition
 
 from kanal_broker.groups import membership
 from kanal_broker.groups.assignors import ASSIGNORS
+from kanal_broker.groups.classic.groups import ClassicGroups
 from kanal_broker.groups.config import GroupCoordinatorConfig
 from kanal_broker.groups.group import ConsumerGroup, GroupState
-from kanal_broker.groups.member import JOIN_EPOCH, LEAVE_EPOCH
+from kanal_broker.groups.member import JOIN_EPOCH, LEAVE_EPOCH, Member
 from kanal_broker.groups.membership import HeartbeatRequest, HeartbeatResponse
 from kanal_broker.groups.offsets import (
     CommittedOffset,
@@ -82,6 +84,8 @@ class GroupCoordinator:
         self._partitions: dict[int, _Load] = {}
         self._groups: dict[str, _Entry] = {}
         self._deadlines = Deadlines()
+        self.classic = ClassicGroups(self.config, lambda client: f"{client}-{new_member_id()}")
+        """Classic (JoinGroup/SyncGroup) groups: memory only, never in the log."""
 
     # ---- partition ownership (driven by leadership of `__consumer_offsets`) ----
 
@@ -110,6 +114,7 @@ class GroupCoordinator:
     def unload(self, partition: int) -> None:
         """Leadership moved away: forget the partition's groups (the log keeps them)."""
         self._partitions.pop(partition, None)
+        self.classic.unload(lambda group_id: self.partition_for(group_id) == partition)
         for group_id in [g for g in self._groups if self.partition_for(g) == partition]:
             del self._groups[group_id]
             self._deadlines.forget_group(group_id)
@@ -120,6 +125,8 @@ class GroupCoordinator:
         self, request: HeartbeatRequest, *, topics: Mapping[str, int], now_ms: int
     ) -> tuple[HeartbeatResponse, Append]:
         partition = self._check_serving(request.group_id)
+        if self.classic.has_members(request.group_id):
+            raise InconsistentGroupProtocol(f"group {request.group_id!r} is a classic group")
         entry = self._groups.get(request.group_id)
         if entry is None:
             if request.member_epoch != JOIN_EPOCH:
@@ -134,6 +141,7 @@ class GroupCoordinator:
             new_member_id=self._new_member_id,
         )
         self._groups[request.group_id] = entry
+        self.classic.forget_empty(request.group_id)  # the group id is KIP-848's now
         if member is not None:
             self._deadlines.heard_from(
                 request.group_id, member, now_ms=now_ms, session_ms=self.config.session_timeout_ms
@@ -142,7 +150,7 @@ class GroupCoordinator:
         response = HeartbeatResponse(
             member_id=member.member_id if member else request.member_id,
             member_epoch=member.member_epoch if member else LEAVE_EPOCH,
-            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+            heartbeat_interval_ms=self._interval_for(entry.group, member),
             assignment=member.assigned if member else frozenset(),
         )
         return response, Append(partition, tuple(self._persist(entry)))
@@ -159,7 +167,8 @@ class GroupCoordinator:
         """Commit offsets; group-level refusals raise, per-partition ones are in the result."""
         partition = self._check_serving(group_id)
         entry = self._groups.get(group_id)
-        check_commit_fencing(entry.group if entry else None, member_id, member_epoch)
+        if not self.classic.check_commit(group_id, member_id=member_id, generation=member_epoch):
+            check_commit_fencing(entry.group if entry else None, member_id, member_epoch)
         items = list(entries)
         limit = self.config.offset_metadata_max_bytes
         results = {item.partition: check_entry(item, metadata_max_bytes=limit) for item in items}
@@ -191,23 +200,36 @@ class GroupCoordinator:
             raise GroupIdNotFound(f"group {group_id!r} does not exist")
         return describe_group(entry.group)
 
+    def classic_groups(self, group_id: str, *, joining: bool = False) -> ClassicGroups:
+        """The classic groups, once this broker serves `group_id`; a JoinGroup is refused
+        while KIP-848 members use the group id."""
+        self._check_serving(group_id)
+        entry = self._groups.get(group_id)
+        if joining and entry is not None and entry.group.members:
+            raise InconsistentGroupProtocol(f"group {group_id!r} is a consumer (KIP-848) group")
+        return self.classic
+
     def list_groups(self, states: Iterable[str] = ()) -> list[GroupListing]:
         wanted = {s.lower() for s in states}
-        listings = []
-        for group_id in sorted(self._groups):
-            state = self._groups[group_id].group.state
-            if not wanted or state.value.lower() in wanted:
-                listings.append(GroupListing(group_id, state))
-        return listings
+        listings = {g.group_id: GroupListing(g.group_id, g.state, "classic")
+                    for g in self.classic}
+        for group_id, entry in self._groups.items():
+            listings.setdefault(group_id, GroupListing(group_id, entry.group.state))
+        return [listing for _, listing in sorted(listings.items())
+                if not wanted or listing.state.value.lower() in wanted]
 
     def delete(self, group_id: str) -> Append:
         """Delete an empty group and its offsets (NON_EMPTY_GROUP while it has members)."""
         partition = self._check_serving(group_id)
         entry = self._groups.get(group_id)
+        if self.classic.has_members(group_id) or (entry is not None and entry.group.members):
+            raise NonEmptyGroup(f"group {group_id!r} has members")
+        known_classic = self.classic.get(group_id) is not None
+        self.classic.forget_empty(group_id)
         if entry is None:
+            if known_classic:
+                return Append(partition)
             raise GroupIdNotFound(f"group {group_id!r} does not exist")
-        if entry.group.members:
-            raise NonEmptyGroup(f"group {group_id!r} has {len(entry.group.members)} members")
         return Append(partition, tuple(self._drop(group_id)))
 
     def tick(self, *, now_ms: int) -> list[Append]:
@@ -245,6 +267,15 @@ class GroupCoordinator:
 
     # ---- internals ----
 
+    def _interval_for(self, group: ConsumerGroup, member: Member | None) -> int:
+        """The configured interval, or a short one while the member waits for partitions
+        that others are releasing: it then learns of them within that short interval,
+        not a whole interval later (a rebalance takes about one interval, not two)."""
+        interval = self.config.heartbeat_interval_ms
+        if member is None or member.assigned == group.target.get(member.member_id, frozenset()):
+            return interval
+        return min(interval, self.config.reconciling_heartbeat_interval_ms)
+
     def _check_serving(self, group_id: str) -> int:
         if not group_id:
             raise InvalidGroupId("the group id is empty")
@@ -273,6 +304,8 @@ class GroupCoordinator:
     def _expire_offsets(self, group_id: str, now_ms: int) -> list[OffsetsRecord]:
         entry = self._groups[group_id]
         group = entry.group
+        if self.classic.has_members(group_id):
+            return []  # a live classic group keeps every offset (Kafka does, for "connect")
         gone = entry.offsets.expired(
             group,
             frozenset(group.subscribed_metadata),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kanal.types import TopicPartition
 
+from kanal_broker.groups.classic.model import ClassicState
 from kanal_broker.groups.group import ConsumerGroup, GroupState
 from kanal_broker.groups.member import Member
 
@@ -30,8 +31,9 @@ class GroupDescription:
 @dataclass(frozen=True, slots=True)
 class GroupListing:
     group_id: str
-    state: GroupState
+    state: GroupState | ClassicState
     group_type: str = "consumer"
+    """"consumer" (KIP-848) or "classic" (JoinGroup/SyncGroup)."""
 
 
 def describe_group(group: ConsumerGroup) -> GroupDescription:

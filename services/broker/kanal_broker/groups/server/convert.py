@@ -94,4 +94,4 @@ def described(description: GroupDescription) -> group_pb2.DescribedGroup:
     return group_pb2.DescribedGroup(
         group_id=description.group_id, state=description.state.value,
         group_epoch=description.group_epoch, assignment_epoch=description.assignment_epoch,
-        assignor_name=description.assignor_name, members=members)
+        assignor_name=description.assignor_name, members=members, group_type="consumer")

@@ -22,11 +22,23 @@ from kanal_broker.groups.server.ownership import OffsetsOwnership, now_ms
 from kanal_broker.groups.server.service import GroupCoordinatorService
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.replica_manager import ReplicaManager
+from kanal_broker.settings import BrokerSettings
 
 log = logging.getLogger(__name__)
 
 MAX_TICK_INTERVAL_MS = 2_000
 """Ticks happen at least this often: offsets retention has no deadline of its own."""
+
+
+def group_coordinator_config(settings: BrokerSettings) -> GroupCoordinatorConfig:
+    """The coordinator's settings from the broker's flags."""
+    return GroupCoordinatorConfig(
+        heartbeat_interval_ms=settings.group_consumer_heartbeat_interval_ms,
+        session_timeout_ms=settings.group_consumer_session_timeout_ms,
+        min_session_timeout_ms=settings.group_min_session_timeout_ms,
+        max_session_timeout_ms=settings.group_max_session_timeout_ms,
+        initial_rebalance_delay_ms=settings.group_initial_rebalance_delay_ms,
+        offsets_retention_ms=settings.offsets_retention_minutes * 60_000)
 
 
 class GroupsRuntime:
@@ -36,8 +48,10 @@ class GroupsRuntime:
         self.coordinator = GroupCoordinator(config)
         self.ownership = OffsetsOwnership(self.coordinator, replicas)
         self.topic = OffsetsTopic(cache, partitions=self.coordinator.config.offsets_partitions)
+        self._classic_wake = asyncio.Event()
         self.service = GroupCoordinatorService(ownership=self.ownership, topic=self.topic,
-                                               cache=cache)
+                                               cache=cache,
+                                               wake_classic_timer=self._classic_wake.set)
         self.lag = GroupLagExporter(self.coordinator, cache)
         registry.register(self.lag)
         self._tasks: list[asyncio.Task[None]] = []
@@ -48,6 +62,7 @@ class GroupsRuntime:
     def start(self) -> None:
         self._spawn(self.ownership.run(), "groups-ownership")
         self._spawn(self._tick_forever(), "groups-tick")
+        self._spawn(self._classic_timer(), "groups-classic-timer")
         self._spawn(self.lag.run(), "groups-lag")
 
     async def stop(self) -> None:
@@ -73,6 +88,19 @@ class GroupsRuntime:
                         await self.ownership.persist(append)
                     except KanalError as error:  # reloaded from the log by persist
                         log.warning("appending expirations failed: %s", error)
+
+    async def _classic_timer(self) -> None:
+        """Classic deadlines (join phase, sync, sessions) change with every classic call,
+        which wakes this loop to sleep until the new earliest one."""
+        classic = self.coordinator.classic
+        while True:
+            self._classic_wake.clear()
+            deadline = classic.next_deadline()
+            wait_ms = MAX_TICK_INTERVAL_MS if deadline is None else min(
+                MAX_TICK_INTERVAL_MS, max(0, deadline - now_ms()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._classic_wake.wait(), wait_ms / 1000)
+            classic.tick(now_ms=now_ms())
 
     def _spawn(self, work: Awaitable[None], name: str) -> None:
         async def guarded() -> None:

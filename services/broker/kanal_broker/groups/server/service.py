@@ -4,11 +4,15 @@ Errors travel in the responses' error_code fields (KanalError -> code at this ed
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import grpc
 from kanal.errors import CoordinatorNotAvailable, KanalError
 from kanal.v1 import common_pb2, group_pb2, group_pb2_grpc
 
 from kanal_broker.groups.server import convert
+from kanal_broker.groups.server.classic_convert import classic_described
+from kanal_broker.groups.server.classic_service import ClassicHandlers
 from kanal_broker.groups.server.offsets_log import OFFSETS_TOPIC
 from kanal_broker.groups.server.offsets_topic import OffsetsTopic
 from kanal_broker.groups.server.ownership import OffsetsOwnership, now_ms
@@ -25,9 +29,10 @@ def _peer_host(context: Context) -> str:
 
 class GroupCoordinatorService(group_pb2_grpc.GroupCoordinatorServicer):
     def __init__(self, *, ownership: OffsetsOwnership, topic: OffsetsTopic,
-                 cache: MetadataCache) -> None:
+                 cache: MetadataCache, wake_classic_timer: Callable[[], None]) -> None:
         self._ownership = ownership
         self._coordinator = ownership.coordinator
+        self._classic = ClassicHandlers(ownership.coordinator, wake_classic_timer)
         self._topic = topic
         self._cache = cache
 
@@ -122,6 +127,10 @@ class GroupCoordinatorService(group_pb2_grpc.GroupCoordinatorServicer):
         response = group_pb2.DescribeGroupsResponse()
         for group_id in request.group_ids:
             try:
+                classic = self._coordinator.classic_groups(group_id).get(group_id)
+                if classic is not None:
+                    response.groups.append(classic_described(classic))
+                    continue
                 response.groups.append(convert.described(self._coordinator.describe(group_id)))
             except KanalError as error:
                 response.groups.append(group_pb2.DescribedGroup(
@@ -143,6 +152,22 @@ class GroupCoordinatorService(group_pb2_grpc.GroupCoordinatorServicer):
                 result.error_message = error.message
             response.results.append(result)
         return response
+
+    async def JoinGroup(self, request: group_pb2.JoinGroupRequest,
+                        context: Context) -> group_pb2.JoinGroupResponse:
+        return await self._classic.join(request, _peer_host(context))
+
+    async def SyncGroup(self, request: group_pb2.SyncGroupRequest,
+                        context: Context) -> group_pb2.SyncGroupResponse:
+        return await self._classic.sync(request)
+
+    async def Heartbeat(self, request: group_pb2.HeartbeatRequest,
+                        context: Context) -> group_pb2.HeartbeatResponse:
+        return self._classic.heartbeat(request)
+
+    async def LeaveGroup(self, request: group_pb2.LeaveGroupRequest,
+                         context: Context) -> group_pb2.LeaveGroupResponse:
+        return self._classic.leave(request)
 
     def _topic_sizes(self) -> dict[str, int]:
         return {name: spec.num_partitions for name, spec in self._cache.topics.items()}
