@@ -10,6 +10,7 @@ The health check is called with raw bytes so that the `kanal` library does not d
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from http import HTTPStatus
 from typing import cast
@@ -90,11 +91,16 @@ def describe_cluster(
 
 
 def http_ready(url: str, timeout_s: float = 1.0) -> bool:
-    """Whether `GET <url>/` answers 200: the registry's and connect worker's readiness (the
-    registry has read `_schemas` to its end; the worker has joined its group)."""
+    """Whether `GET <url>/` answers 200 with a JSON object: the registry's and connect
+    worker's readiness (the registry has read `_schemas` to its end; the worker has joined its
+    group). Requiring the JSON object keeps another server that took the port (a metrics
+    endpoint answers 200 to any path) from passing for the service."""
     try:
         with _DIRECT.open(url.rstrip("/") + "/", timeout=timeout_s) as answer:
-            return int(answer.status) == HTTPStatus.OK
+            if int(answer.status) != HTTPStatus.OK:
+                return False
+            return isinstance(json.loads(answer.read()), dict)
     except (OSError, ValueError):
-        # URLError and HTTPError (a 503 while loading) are OSErrors.
+        # URLError and HTTPError (a 503 while loading) are OSErrors; JSONDecodeError is a
+        # ValueError.
         return False

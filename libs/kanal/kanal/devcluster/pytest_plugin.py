@@ -21,6 +21,7 @@ schema registry shared by a whole test module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +29,11 @@ from typing import Any, Protocol
 import pytest
 
 from kanal.devcluster.cluster import DevCluster
+from kanal.devcluster.ports import PORT_RANGE_ENV
+
+# Ports below the kernel's default ephemeral range (32768-60999), split between parallel test
+# processes so that two of them never hand the same free port to their children.
+_TEST_PORTS = range(20000, 32768)
 
 
 class DevClusterFactory(Protocol):
@@ -45,6 +51,17 @@ _FREE_PORTS = {
     "registry_port": 0,
     "connect_port": 0,
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each pytest-xdist worker its own slice of `_TEST_PORTS` (see ports.py)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if not worker.startswith("gw") or count < 1 or PORT_RANGE_ENV in os.environ:
+        return
+    size = len(_TEST_PORTS) // count
+    low = _TEST_PORTS.start + int(worker[2:]) * size
+    os.environ[PORT_RANGE_ENV] = f"{low}-{low + size - 1}"
 
 
 @pytest.fixture
