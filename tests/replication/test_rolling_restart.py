@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import grpc
 import pytest
 from kanal.meta.documents import PartitionState
 from kanal.meta.etcd import Etcd
@@ -55,11 +56,20 @@ async def keep_producing(producer: Producer, done: asyncio.Event) -> None:
 
 
 async def current_leader(cluster: ReplicatedCluster) -> int:
-    for broker in cluster.brokers.values():
-        if broker.process is not None and broker.process.poll() is None:
-            _, partition = await describe_partition(broker.endpoint, TOPIC)
+    """The leader per the first broker that answers. A broker restarted a moment ago may
+    still be starting (or the previous one still stopping) and not answer: ask the next,
+    for a bounded number of rounds."""
+    for _ in range(20):
+        for broker in cluster.brokers.values():
+            if broker.process is None or broker.process.poll() is not None:
+                continue
+            try:
+                _, partition = await describe_partition(broker.endpoint, TOPIC)
+            except grpc.RpcError:
+                continue
             if partition is not None and partition.leader >= 0:
                 return partition.leader
+        await asyncio.sleep(0.25)
     raise AssertionError("no broker knows a leader")
 
 
