@@ -3,18 +3,22 @@
 The cleanable range is the closed segments below the high watermark whose records are all
 older than min.compaction.lag.ms; the active segment is never touched. Two passes:
 
-1. map every key (as a 16-byte BLAKE2 digest, as Kafka keeps an MD5) to its latest offset;
-2. rewrite runs of segments (grouped up to segment.bytes) keeping a record only if it is its
-   key's latest, has a key, and is not a tombstone whose timestamp is older than
-   delete.retention.ms. Records keep their offsets: a batch that lost records is rebuilt as
-   one batch per run of consecutive surviving offsets, with the original producer fields,
-   codec and leader epoch. Batches that lose nothing are copied byte for byte. Control
-   batches are copied as they are.
+1. map every key of the dirty section (closed segments written since the last pass) to its
+   latest offset, keys as 16-byte BLAKE2 digests (Kafka keeps an MD5). The map is bounded
+   (`max_keys`, Kafka's log.cleaner.dedupe.buffer.size): it takes whole segments while the
+   next one cannot overflow it, and the pass stops at the last segment mapped; the rest stays
+   dirty for the next pass;
+2. rewrite runs of segments from the start through the last mapped one (grouped up to
+   segment.bytes), keeping a keyed record unless the map holds a later offset for its key,
+   and dropping tombstones older than delete.retention.ms. A key the map lacks lives only in
+   the clean section, which earlier passes left with one record per key, so it is kept.
+   Records keep their offsets: a batch that lost records is rebuilt as one batch per run of
+   consecutive surviving offsets, with the original producer fields, codec and leader epoch.
+   Batches that lose nothing are copied byte for byte. Control batches are copied as they are.
 
 A pass runs only when it is worth it (`Cleaner.clean`): new closed segments make up
-min.cleanable.dirty.ratio of the cleanable bytes, or a kept tombstone has expired. The key
-map holds one entry per distinct key of the cleanable range; Kafka bounds it with a fixed
-buffer and several passes, which this does not do yet.
+min.cleanable.dirty.ratio of the cleanable bytes, or a kept tombstone has expired. Progress
+is kept in memory, so the first pass after a restart maps from the log start again.
 
 Swap protocol, crash-safe at every step (recovery.py finishes or undoes it):
     write `{base}.log.cleaned`, fsync       crash: .cleaned deleted, old segments stay
@@ -52,6 +56,10 @@ from kanal_broker.log.segment_set import SegmentSet
 
 OpenSegment = Callable[[int], Segment]
 
+DEFAULT_MAX_KEYS = 1_000_000
+"""Keys one pass may map. A digest, an offset and a dict slot cost about 150 bytes in
+CPython, so the default bounds a pass's map near 150 MB."""
+
 
 def key_digest(key: bytes) -> bytes:
     return hashlib.blake2b(key, digest_size=16).digest()
@@ -88,12 +96,16 @@ class Cleaner:
         *,
         now_ms: int,
         high_watermark: int,
+        max_keys: int = DEFAULT_MAX_KEYS,
     ) -> None:
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be positive, got {max_keys}")
         self._directory = directory
         self._segments = segments
         self._config = config
         self._now_ms = now_ms
         self._high_watermark = high_watermark
+        self._max_keys = max_keys
 
     def clean(self, open_segment: OpenSegment, progress: CompactionProgress) -> CompactionStats:
         """Compact when worth it: when the dirty share of the cleanable bytes (closed segments
@@ -114,7 +126,8 @@ class Cleaner:
             and (dirty == 0 or dirty < total * self._config.min_cleanable_dirty_ratio)
         ):
             return CompactionStats()
-        latest = self.build_offset_map(cleanable)
+        latest, mapped_through = self.build_offset_map(cleanable, progress.first_dirty_offset)
+        cleanable = cleanable[: mapped_through + 1]
         tally = _Tally()
         bytes_before = bytes_after = sum(segment.size for segment in cleanable)
         replaced = created = 0
@@ -140,6 +153,7 @@ class Cleaner:
             records_kept=tally.kept,
             records_removed=tally.removed,
             tombstones_removed=tally.tombstones_removed,
+            keys_mapped=len(latest),
         )
 
     def cleanable(self) -> list[Segment]:
@@ -168,9 +182,24 @@ class Cleaner:
             groups.append([segment])
         return groups
 
-    def build_offset_map(self, cleanable: list[Segment]) -> dict[bytes, int]:
+    def build_offset_map(
+        self, cleanable: list[Segment], first_dirty_offset: int
+    ) -> tuple[dict[bytes, int], int]:
+        """The latest offset of every key in the dirty segments, and the index in `cleanable`
+        of the last segment mapped (all of them when no dirty one is left out). A segment
+        is mapped only if its record count cannot overflow `max_keys`, except the first dirty
+        one, so a pass always makes progress."""
         latest: dict[bytes, int] = {}
-        for segment in cleanable:
+        mapped_through = len(cleanable) - 1
+        mapped_any = False
+        for index, segment in enumerate(cleanable):
+            upper = self._segments.upper_bound(segment)
+            if upper <= first_dirty_offset:
+                continue
+            if mapped_any and len(latest) + upper - segment.base_offset > self._max_keys:
+                mapped_through = index - 1
+                break
+            mapped_any = True
             for position, header in segment.iter_batches():
                 if header.is_control:
                     continue
@@ -178,7 +207,7 @@ class Cleaner:
                 for record in records:
                     if record.key is not None:
                         latest[key_digest(record.key)] = record.offset
-        return latest
+        return latest, mapped_through
 
     # -- rewriting ---------------------------------------------------------------------------
 
@@ -216,7 +245,8 @@ class Cleaner:
         kept: list[Record] = []
         for record in records:
             is_latest = (
-                record.key is not None and latest.get(key_digest(record.key)) == record.offset
+                record.key is not None
+                and latest.get(key_digest(record.key), record.offset) <= record.offset
             )
             expired_tombstone = record.value is None and record.timestamp < tombstone_limit
             if is_latest and not expired_tombstone:

@@ -27,7 +27,7 @@ from kanal_broker.log.append_validation import (
     prepare_leader_append,
 )
 from kanal_broker.log.checkpoint import PartitionCheckpoint, mark_clean_shutdown
-from kanal_broker.log.cleaner import Cleaner, CompactionProgress
+from kanal_broker.log.cleaner import DEFAULT_MAX_KEYS, Cleaner, CompactionProgress
 from kanal_broker.log.epoch_cache import EpochCache
 from kanal_broker.log.producer_state import ProducerStateManager
 from kanal_broker.log.recovery import RecoveryReport, open_partition, open_segment
@@ -281,7 +281,7 @@ class Log:
             producer_snapshot.delete_older_than(self.directory, self._log_start)
         return len(doomed)
 
-    def compact(self) -> CompactionStats:
+    def compact(self, max_keys: int = DEFAULT_MAX_KEYS) -> CompactionStats:
         if not self.config.compact:
             return CompactionStats()
         cleaner = Cleaner(
@@ -290,6 +290,7 @@ class Log:
             self.config,
             now_ms=self._now_ms(),
             high_watermark=self._high_watermark,
+            max_keys=max_keys,
         )
         return cleaner.clean(
             lambda base: open_segment(self.directory, base, self.config, self._now_ms()),

@@ -39,3 +39,4 @@ class CompactionStats:
     records_kept: int = 0
     records_removed: int = 0
     tombstones_removed: int = 0
+    keys_mapped: int = 0

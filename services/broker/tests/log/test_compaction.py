@@ -210,3 +210,38 @@ def test_compact_is_a_no_op_for_delete_topics(open_log: OpenLog, clock: ManualCl
     before = _read_all(log)
     assert log.compact().segments_cleaned == 0
     assert _read_all(log) == before
+
+
+def test_a_bounded_key_map_cleans_in_several_passes_to_the_same_log(
+    open_log: OpenLog, clock: ManualClock
+) -> None:
+    # Forty keys over many small segments; a map of eight keys covers a few segments a pass.
+    # A low dirty ratio lets every pass run; a pass whose segments lose nothing cleans none.
+    log = open_log(cleanup_policy="compact", segment_bytes=250, min_cleanable_dirty_ratio=0.01)
+    for round_ in range(4):
+        for key in range(40):
+            log.append_as_leader(
+                build_batch([(b"k%d" % key, b"v%d" % round_)], timestamp_ms=clock.now_ms),
+                leader_epoch=0,
+            )
+    log.high_watermark = log.log_end_offset
+    before = _read_all(log)
+    expected = _expected_after_compaction(before, log.segment_base_offsets[-1])
+    passes = [log.compact(max_keys=8) for _ in range(60)]
+    mapping = [stats for stats in passes if stats.keys_mapped]
+    assert len(mapping) > 1
+    # Only the first dirty segment may overflow the bound: these segments hold fewer than 8.
+    assert all(stats.keys_mapped <= 8 for stats in passes)
+    assert _read_all(log) == expected
+
+
+def test_a_pass_after_a_bounded_one_keeps_keys_that_live_only_in_the_clean_section(
+    open_log: OpenLog, clock: ManualClock
+) -> None:
+    log = _compacted_log(open_log, clock, min_cleanable_dirty_ratio=0.01)
+    before = _read_all(log)
+    expected = _expected_after_compaction(before, log.segment_base_offsets[-1])
+    for _ in range(60):
+        log.compact(max_keys=2)
+    assert _read_all(log) == expected
+    assert (0, b"first", b"kept") in _read_all(log)
