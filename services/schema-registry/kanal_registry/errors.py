@@ -43,10 +43,13 @@ class RegistryErrorCode(IntEnum):
     INVALID_MODE = 42204
     OPERATION_NOT_PERMITTED = 42205
     REFERENCE_EXISTS = 42206
-    INTERNAL_SERVER_ERROR = 50001
-    STORE_ERROR = 50002
-    OPERATION_TIMED_OUT = 50003
-    FORWARDING_ERROR = 50004
+    # Confluent's server errors: 50001 the store, 50002 a timeout, 50003 forwarding to the
+    # primary failed, 50004 no primary is known; anything unexpected is the bare 500.
+    INTERNAL_SERVER_ERROR = 500
+    STORE_ERROR = 50001
+    OPERATION_TIMED_OUT = 50002
+    FORWARDING_ERROR = 50003
+    UNKNOWN_PRIMARY = 50004
 
     @property
     def http_status(self) -> HTTPStatus:
@@ -219,6 +222,14 @@ class ForwardingError(RegistryError):
     """Error while forwarding the request to the primary."""
 
     error_code = RegistryErrorCode.FORWARDING_ERROR
+    code = error_code.value
+    retriable = True
+
+
+class UnknownPrimary(RegistryError):
+    """No primary instance is known (an election is in progress): retry."""
+
+    error_code = RegistryErrorCode.UNKNOWN_PRIMARY
     code = error_code.value
     retriable = True
 

@@ -16,12 +16,14 @@ import grpc
 from kanal.grpc_status import trailing_metadata
 from kanal.v1 import registry_pb2, registry_pb2_grpc
 
+from kanal_registry.compatibility import CompatibilityLevel
 from kanal_registry.errors import InvalidSchema, RegistryError, RegistryErrorCode
 from kanal_registry.metrics import RegistryMetrics
 from kanal_registry.schema_types import SchemaReference, SchemaType
 from kanal_registry.service.reads import parse_version
 from kanal_registry.service.registry_service import RegistryService
 from kanal_registry.service.requests import SchemaRequest
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.registry_state import SchemaContent
 from kanal_registry.store.records import SchemaValue
 
@@ -162,24 +164,25 @@ class RegistryServicer(registry_pb2_grpc.SchemaRegistryServicer):
     async def GetConfig(self, request: registry_pb2.GetConfigRequest,
                         context: Context) -> registry_pb2.ConfigResponse:
         async def op() -> registry_pb2.ConfigResponse:
-            level = self._reads.config(request.subject or None,
-                                       default_to_global=request.default_to_global)
-            return registry_pb2.ConfigResponse(compatibility_level=level.value)
+            config = self._reads.config(request.subject or None,
+                                        default_to_global=request.default_to_global)
+            return _config_response(config)
         return await self._edge("GetConfig", context, op)
 
     async def SetConfig(self, request: registry_pb2.SetConfigRequest,
                         context: Context) -> registry_pb2.ConfigResponse:
         async def op() -> registry_pb2.ConfigResponse:
-            level = await self._registry.set_config(request.subject or None,
-                                                    request.compatibility_level)
-            return registry_pb2.ConfigResponse(compatibility_level=level.value)
+            level = CompatibilityLevel.parse(request.compatibility_level)
+            update = SubjectConfig(compatibility_level=level)
+            return _config_response(
+                await self._registry.set_config(request.subject or None, update))
         return await self._edge("SetConfig", context, op)
 
     async def DeleteConfig(self, request: registry_pb2.DeleteConfigRequest,
                            context: Context) -> registry_pb2.ConfigResponse:
         async def op() -> registry_pb2.ConfigResponse:
-            level = await self._registry.delete_config(request.subject or None)
-            return registry_pb2.ConfigResponse(compatibility_level=level.value)
+            return _config_response(
+                await self._registry.delete_config(request.subject or None))
         return await self._edge("DeleteConfig", context, op)
 
     async def GetMode(self, request: registry_pb2.GetModeRequest,
@@ -216,3 +219,9 @@ class RegistryServicer(registry_pb2_grpc.SchemaRegistryServicer):
                                                            messages=reasons)
         return await self._edge("CheckCompatibility", context, op)
 
+
+def _config_response(config: SubjectConfig) -> registry_pb2.ConfigResponse:
+    """The level of a config (the proto carries no other config field yet); a subject config
+    that sets other fields but no level answers an empty level."""
+    level = config.compatibility_level
+    return registry_pb2.ConfigResponse(compatibility_level=level.value if level else "")

@@ -28,7 +28,7 @@ class RegistrySettings:
     lease_ttl_s: int = 5
     """TTL of the primary's etcd lease: how long writes pause when a primary dies."""
     write_timeout_s: float = 30.0
-    """How long one write (or a wait for a primary) may take before 50003 / 50004."""
+    """How long one write (or a wait for a primary) may take before 50002 / 50004."""
     shutdown_grace_s: float = 5.0
     """How long in-flight requests may finish after SIGTERM."""
 

@@ -8,7 +8,7 @@ operations (registry_steps.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -161,6 +161,18 @@ class AsyncSchemaRegistryClient:
 
     async def delete_compatibility(self, subject: str) -> str:
         return await self.call(api.delete_config(subject))
+
+    async def get_config(
+        self, subject: str | None = None, *, default_to_global: bool = False
+    ) -> dict[str, Any]:
+        """The config object (`get_compatibility` is its level alone)."""
+        return await self.call(api.config_settings(subject, default_to_global=default_to_global))
+
+    async def update_config(
+        self, settings: Mapping[str, object], subject: str | None = None
+    ) -> dict[str, Any]:
+        """Set config fields, e.g. `{"normalize": True}`; the others keep their values."""
+        return await self.call(api.update_config_settings(settings, subject))
 
     async def get_mode(self, subject: str | None = None) -> str:
         return await self.call(api.get_mode(subject))

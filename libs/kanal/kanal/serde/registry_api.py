@@ -174,6 +174,28 @@ def delete_config(subject: str) -> ApiCall[str]:
     return ApiCall("DELETE", _config_path(subject), _level)
 
 
+def config_settings(
+    subject: str | None = None, *, default_to_global: bool = False
+) -> ApiCall[dict[str, Any]]:
+    """The whole config object: `compatibilityLevel`, `normalize`, `alias`,
+    `compatibilityGroup`, default/override metadata and rule sets, those set."""
+    params = {"defaultToGlobal": _flag(default_to_global)} if subject and default_to_global else {}
+    return ApiCall("GET", _config_path(subject), _object, params)
+
+
+def update_config_settings(
+    settings: Mapping[str, object], subject: str | None = None
+) -> ApiCall[dict[str, Any]]:
+    """Change the config fields `settings` names (Confluent's names), keep the others."""
+    return ApiCall("PUT", _config_path(subject), _object, body=dict(settings))
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SchemaRegistryError(f"unexpected answer from the schema registry: {data!r:.200}")
+    return data
+
+
 def _level(data: Any) -> str:
     # GET answers {"compatibilityLevel": ...}, PUT echoes {"compatibility": ...}.
     if isinstance(data, dict):

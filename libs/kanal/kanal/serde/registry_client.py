@@ -11,7 +11,7 @@ asyncio; both run the operations of registry_steps.py, so they cache alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -160,6 +160,18 @@ class SchemaRegistryClient:
 
     def delete_compatibility(self, subject: str) -> str:
         return self.call(api.delete_config(subject))
+
+    def get_config(
+        self, subject: str | None = None, *, default_to_global: bool = False
+    ) -> dict[str, Any]:
+        """The config object (`get_compatibility` is its level alone)."""
+        return self.call(api.config_settings(subject, default_to_global=default_to_global))
+
+    def update_config(
+        self, settings: Mapping[str, object], subject: str | None = None
+    ) -> dict[str, Any]:
+        """Set config fields, e.g. `{"normalize": True}`; the others keep their values."""
+        return self.call(api.update_config_settings(settings, subject))
 
     def get_mode(self, subject: str | None = None) -> str:
         return self.call(api.get_mode(subject))

@@ -68,3 +68,11 @@ async def test_json_and_protobuf_async(aregistry: AsyncSchemaRegistryClient, uni
     order = Order(id=2, customer="z")
     framed = await AsyncProtobufSerializer(aregistry, Order).serialize(order, unique("t"))
     assert await AsyncProtobufDeserializer(Order).deserialize(framed) == order
+
+
+async def test_config_object(aregistry: AsyncSchemaRegistryClient, unique: Namer) -> None:
+    subject = unique("u")
+    answer = await aregistry.update_config({"compatibility": "NONE", "alias": "x"}, subject)
+    assert answer == {"alias": "x", "compatibility": "NONE"}
+    assert await aregistry.get_config(subject) == {"alias": "x", "compatibilityLevel": "NONE"}
+    assert await aregistry.get_compatibility(subject) == "NONE"

@@ -133,3 +133,23 @@ def test_the_next_url_answers_when_the_first_is_down(
 ) -> None:
     with SchemaRegistryClient(["http://127.0.0.1:9", *registry.urls]) as client:
         assert client.register_schema(unique("s"), Schema('"long"')) > 0
+
+
+def test_config_object_and_the_normalize_setting(
+    registry: SchemaRegistryClient, unique: Namer
+) -> None:
+    subject = unique("s")
+    registry.register_schema(subject, Schema(V1))
+    reordered = Schema('{"fields": [{"type": "int", "name": "a"}], "name": "P", "type": "record"}')
+    with pytest.raises(SchemaRegistryError):
+        registry.lookup_schema(subject, reordered)
+    assert registry.update_config({"normalize": True}, subject) == {"normalize": True}
+    assert registry.get_config(subject) == {"normalize": True}
+    assert registry.get_config(subject, default_to_global=True) == {
+        "normalize": True,
+        "compatibilityLevel": "BACKWARD",
+    }
+    assert registry.lookup_schema(subject, reordered).version == 1
+    with pytest.raises(SchemaRegistryError) as bad:
+        registry.update_config({"normalize": "yes"}, subject)
+    assert bad.value.error_code == 422

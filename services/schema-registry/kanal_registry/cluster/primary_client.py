@@ -3,7 +3,7 @@
 Each method mirrors one of `WritePlanner`'s and returns the same result type, so the service
 treats a forwarded write and a local one alike. An error body from the primary comes back as
 the same `RegistryError` (its code survives the hop); a primary that cannot be reached, or
-that answers that it is no longer primary, is a `ForwardingError` (50004, retriable).
+that answers that it is no longer primary, is a `ForwardingError` (50003, retriable).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from kanal_registry.compatibility import CompatibilityLevel
 from kanal_registry.errors import ForwardingError, registry_error_for_code
 from kanal_registry.service.requests import SchemaRequest
 from kanal_registry.service.writes import Registered
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import Mode
 
 FORWARDED_HEADER = "X-Kanal-Forwarded"
@@ -55,13 +55,13 @@ class PrimaryClient:
             {"permanent": _flag(permanent)}, None)
         return int(answer)
 
-    async def set_config(self, subject: str | None, level: str) -> CompatibilityLevel:
-        answer = await self._call("PUT", _config_path(subject), {}, {"compatibility": level})
-        return CompatibilityLevel.parse(str(answer["compatibility"]))
+    async def set_config(self, subject: str | None, update: SubjectConfig) -> SubjectConfig:
+        answer = await self._call("PUT", _config_path(subject), {},
+                                  update.to_json(level_field="compatibility"))
+        return SubjectConfig.from_json(answer)
 
-    async def delete_config(self, subject: str | None) -> CompatibilityLevel:
-        answer = await self._call("DELETE", _config_path(subject), {}, None)
-        return CompatibilityLevel.parse(str(answer["compatibilityLevel"]))
+    async def delete_config(self, subject: str | None) -> SubjectConfig:
+        return SubjectConfig.from_json(await self._call("DELETE", _config_path(subject), {}, None))
 
     async def set_mode(self, subject: str | None, mode: str, *, force: bool) -> Mode:
         answer = await self._call("PUT", _mode_path(subject), {"force": _flag(force)},

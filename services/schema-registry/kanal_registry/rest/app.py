@@ -2,7 +2,7 @@
 
 Every error answer is Confluent's body `{"error_code", "message"}`: a `RegistryError` with its
 own code and status; aiohttp's own refusals (unknown path 404, wrong method 405, body too
-large 413) with the HTTP status as the code; anything unexpected as 50001, logged.
+large 413) with the HTTP status as the code; anything unexpected as 500, logged.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
 """`/config` and `/mode`, global and per subject.
 
 GET of a subject's config or mode without one of its own is 40408 / 40409, unless
-`defaultToGlobal=true`; PUT answers Confluent's request echo (`{"compatibility": ...}`,
-`{"mode": ...}`); DELETE answers what was in force before.
+`defaultToGlobal=true` (a subject's unset config fields then come from the global config); PUT
+answers Confluent's request echo (`{"compatibility": ...}`, `{"mode": ...}`) and changes only
+the config fields it names; DELETE answers what was in force before.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from kanal_registry.errors import UnprocessableEntity
 from kanal_registry.rest.edge import answer, flag, forwarded, json_body, service
 from kanal_registry.service.requests import json_string_field
+from kanal_registry.state.configs import SubjectConfig
 
 routes = web.RouteTableDef()
 
@@ -22,25 +25,27 @@ def _subject(request: web.Request) -> str | None:
 @routes.get("/config")
 @routes.get("/config/{subject}")
 async def get_config(request: web.Request) -> web.Response:
-    level = service(request).reads.config(
+    config = service(request).reads.config(
         _subject(request), default_to_global=flag(request, "defaultToGlobal"))
-    return answer({"compatibilityLevel": level.value})
+    return answer(config.to_json())
 
 
 @routes.put("/config")
 @routes.put("/config/{subject}")
 async def put_config(request: web.Request) -> web.Response:
-    level = json_string_field(await json_body(request), "compatibility", "compatibilityLevel")
-    stored = await service(request).set_config(_subject(request), level,
+    update = SubjectConfig.from_json(await json_body(request))
+    if update.is_empty:
+        raise UnprocessableEntity("The request body sets no config field")
+    stored = await service(request).set_config(_subject(request), update,
                                                forwarded=forwarded(request))
-    return answer({"compatibility": stored.value})
+    return answer(stored.to_json(level_field="compatibility"))
 
 
 @routes.delete("/config")
 @routes.delete("/config/{subject}")
 async def delete_config(request: web.Request) -> web.Response:
     old = await service(request).delete_config(_subject(request), forwarded=forwarded(request))
-    return answer({"compatibilityLevel": old.value})
+    return answer(old.to_json())
 
 
 @routes.get("/mode")

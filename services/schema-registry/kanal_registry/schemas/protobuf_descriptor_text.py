@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import FieldDescriptor
@@ -84,30 +84,46 @@ class _Renderer:
         entries = {n.name: n for n in message.nested_type if n.options.map_entry}
         lines = [f"{indent}message {message.name} {{"]
         lines += [f"{inner}option {option};" for option in _options(message.options)]
-        real_oneofs = {f.oneof_index for f in message.field
-                       if f.HasField("oneof_index") and not f.proto3_optional}
-        opened: set[int] = set()
-        for field in message.field:
-            if field.HasField("oneof_index") and field.oneof_index in real_oneofs:
-                if field.oneof_index in opened:
-                    continue
-                opened.add(field.oneof_index)
-                lines.append(f"{inner}oneof {message.oneof_decl[field.oneof_index].name} {{")
-                lines += [self.field(member, inner + "  ", entries, in_oneof=True)
-                          for member in message.field
-                          if member.HasField("oneof_index")
-                          and member.oneof_index == field.oneof_index]
-                lines.append(f"{inner}}}")
-            else:
-                lines.append(self.field(field, inner, entries, in_oneof=False))
+        fields = iter(self._fields(message, inner, entries))
+        # protoc lists a map's entry type among the nested messages where the map field is
+        # declared, and message indexes count those entries: each nested message prints after
+        # the fields declared before it, so parsing the text back gives the same order.
         for nested in message.nested_type:
-            if nested.name not in entries:
+            if nested.name in entries:
+                for field, rendered in fields:
+                    lines += rendered
+                    if field.type_name.endswith(f".{message.name}.{nested.name}"):
+                        break
+            else:
                 lines += self.message(nested, inner)
+        for _field, rendered in fields:
+            lines += rendered
         for enum in message.enum_type:
             lines += self.enum(enum, inner)
         lines += _reserved(message.reserved_range, message.reserved_name, inner, inclusive=False)
         lines.append(f"{indent}}}")
         return lines
+
+    def _fields(self, message: descriptor_pb2.DescriptorProto, inner: str,
+                entries: dict[str, descriptor_pb2.DescriptorProto],
+                ) -> Iterator[tuple[descriptor_pb2.FieldDescriptorProto, list[str]]]:
+        """Each field with its lines; a oneof's block comes with its first member."""
+        real_oneofs = {f.oneof_index for f in message.field
+                       if f.HasField("oneof_index") and not f.proto3_optional}
+        opened: set[int] = set()
+        for field in message.field:
+            if not (field.HasField("oneof_index") and field.oneof_index in real_oneofs):
+                yield field, [self.field(field, inner, entries, in_oneof=False)]
+                continue
+            if field.oneof_index in opened:
+                continue
+            opened.add(field.oneof_index)
+            block = [f"{inner}oneof {message.oneof_decl[field.oneof_index].name} {{"]
+            block += [self.field(member, inner + "  ", entries, in_oneof=True)
+                      for member in message.field
+                      if member.HasField("oneof_index")
+                      and member.oneof_index == field.oneof_index]
+            yield field, [*block, f"{inner}}}"]
 
     def field(self, field: descriptor_pb2.FieldDescriptorProto, indent: str,
               entries: dict[str, descriptor_pb2.DescriptorProto], *, in_oneof: bool) -> str:

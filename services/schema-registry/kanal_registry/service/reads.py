@@ -19,6 +19,7 @@ from kanal_registry.service.schema_parsing import (
     request_text,
     stored_text,
 )
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import DEFAULT_MODE, Mode
 from kanal_registry.state.registry_state import RegistryState, SchemaContent
 from kanal_registry.store.records import SchemaValue
@@ -26,6 +27,7 @@ from kanal_registry.store.records import SchemaValue
 LATEST = -1
 """The version `latest` (and `-1`, its other spelling) in a path."""
 _MAX_VERSION = 2**31 - 1
+_DEFAULTS = SubjectConfig(compatibility_level=DEFAULT_LEVEL)
 
 
 def parse_version(text: str) -> int:
@@ -96,11 +98,12 @@ class RegistryReads:
         candidates = self.state.versions(subject, include_deleted=deleted)
         if not candidates:
             raise SubjectNotFound(f"Subject '{subject}' not found.")
+        normalize = normalize or self.normalizes(subject)
         wanted = self.content_of(request, normalize=normalize)
         for stored in reversed(candidates):
             if SchemaContent.of(stored) == wanted:
                 return stored
-            if normalize and self._normalized(stored) == wanted:
+            if normalize and self.normalized(stored) == wanted:
                 return stored
         raise SchemaNotFound("Schema not found")
 
@@ -120,7 +123,8 @@ class RegistryReads:
             return content.schema
         return formatted_text(self.parser.parse(content), fmt)
 
-    def _normalized(self, stored: SchemaValue) -> SchemaContent:
+    def normalized(self, stored: SchemaValue) -> SchemaContent:
+        """A stored version's content as a normalized request would give it."""
         parsed = self.parser.parse(SchemaContent.of(stored), normalize=True)
         return SchemaContent(stored.schema_type, stored_text(parsed), stored.references)
 
@@ -141,18 +145,27 @@ class RegistryReads:
 
     def level(self, subject: str | None) -> CompatibilityLevel:
         """The level in force for `subject`: its own, else the global one, else BACKWARD."""
-        return (self.state.config(subject) if subject is not None else None) \
-            or self.state.config(None) or DEFAULT_LEVEL
+        level = self.config(None).compatibility_level
+        if subject is not None:
+            own = self.state.config(subject)
+            level = (own.compatibility_level if own else None) or level
+        return level or DEFAULT_LEVEL
 
-    def config(self, subject: str | None, *, default_to_global: bool = False
-               ) -> CompatibilityLevel:
+    def normalizes(self, subject: str) -> bool:
+        """Whether the config in force for `subject` asks for normalized schemas."""
+        return bool(self.config(subject, default_to_global=True).normalize)
+
+    def config(self, subject: str | None, *, default_to_global: bool = False) -> SubjectConfig:
+        """The global config (BACKWARD when no level is set), or `subject`'s own: 40408 when
+        it has none, unless `default_to_global`, which fills its unset fields from global."""
+        global_config = (self.state.config(None) or SubjectConfig()).over(_DEFAULTS)
         if subject is None:
-            return self.state.config(None) or DEFAULT_LEVEL
+            return global_config
         own = self.state.config(subject)
-        if own is not None:
+        if own is not None and not default_to_global:
             return own
         if default_to_global:
-            return self.level(None)
+            return (own or SubjectConfig()).over(global_config)
         raise SubjectCompatibilityNotConfigured(
             f"Subject '{subject}' does not have subject-level compatibility configured"
         )

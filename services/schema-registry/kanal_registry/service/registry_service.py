@@ -19,12 +19,17 @@ import aiohttp
 
 from kanal_registry.cluster.election import Candidate, PrimaryElection
 from kanal_registry.cluster.primary_client import PrimaryClient
-from kanal_registry.compatibility import CompatibilityLevel
-from kanal_registry.errors import ForwardingError, IncompatibleSchema, OperationTimedOut
+from kanal_registry.errors import (
+    ForwardingError,
+    IncompatibleSchema,
+    OperationTimedOut,
+    UnknownPrimary,
+)
 from kanal_registry.metrics import RegistryMetrics
 from kanal_registry.service.reads import RegistryReads
 from kanal_registry.service.requests import SchemaRequest
 from kanal_registry.service.writes import Plan, Registered, WritePlanner
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import Mode
 from kanal_registry.store.schemas_log import SchemasLog
 
@@ -84,17 +89,16 @@ class RegistryService:
             forwarded=forwarded,
         )
 
-    async def set_config(self, subject: str | None, level: str, *, forwarded: bool = False
-                         ) -> CompatibilityLevel:
-        CompatibilityLevel.parse(level)  # refuse a bad level here, before any forwarding
+    async def set_config(self, subject: str | None, update: SubjectConfig, *,
+                         forwarded: bool = False) -> SubjectConfig:
         return await self._write(
-            lambda: self._planner.set_config(subject, level),
-            lambda primary: primary.set_config(subject, level),
+            lambda: self._planner.set_config(subject, update),
+            lambda primary: primary.set_config(subject, update),
             forwarded=forwarded,
         )
 
     async def delete_config(self, subject: str | None, *, forwarded: bool = False
-                            ) -> CompatibilityLevel:
+                            ) -> SubjectConfig:
         return await self._write(
             lambda: self._planner.delete_config(subject),
             lambda primary: primary.delete_config(subject),
@@ -149,7 +153,7 @@ class RegistryService:
                     if loop.time() >= deadline:
                         raise
             if loop.time() >= deadline:
-                raise ForwardingError("No primary schema registry instance is available")
+                raise UnknownPrimary("No primary schema registry instance is available")
             await asyncio.sleep(_NO_PRIMARY_POLL_S)
 
     async def _forward(self, forward: Callable[[PrimaryClient], Awaitable[_R]],

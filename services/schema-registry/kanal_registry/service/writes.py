@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
-from kanal_registry.compatibility import CompatibilityLevel, check
+from kanal_registry.compatibility import check
 from kanal_registry.errors import (
     IncompatibleSchema,
     OperationNotPermitted,
@@ -26,6 +26,7 @@ from kanal_registry.errors import (
 from kanal_registry.service.reads import LATEST, RegistryReads
 from kanal_registry.service.requests import SchemaRequest
 from kanal_registry.service.schema_parsing import stored_text
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import Mode
 from kanal_registry.state.registry_state import SchemaContent
 from kanal_registry.store.records import (
@@ -69,12 +70,15 @@ class WritePlanner:
         if request.schema_id is not None and mode is not Mode.IMPORT:
             raise OperationNotPermitted(
                 f"Subject {subject} is not in import mode: a schema id cannot be given")
+        normalize = normalize or self._reads.normalizes(subject)
         parsed = self._reads.parse(request, normalize=normalize)
         content = SchemaContent(request.schema_type, stored_text(parsed), request.references)
         live = self._state.versions(subject, include_deleted=False)
         for stored in live:
             same_id = request.schema_id in (None, stored.schema_id)
-            if SchemaContent.of(stored) == content and same_id:
+            same = SchemaContent.of(stored) == content or (
+                normalize and self._reads.normalized(stored) == content)
+            if same and same_id:
                 return Plan([], Registered(stored.schema_id, stored.version, new=False))
         if mode is not Mode.IMPORT:
             old = [self._reads.parser.parse(SchemaContent.of(v)) for v in live]
@@ -154,12 +158,14 @@ class WritePlanner:
                 "permanent=true to delete permanently")
         return Plan([Record(key, replace(stored, deleted=True).encode())], stored.version)
 
-    def set_config(self, subject: str | None, level: str) -> Plan[CompatibilityLevel]:
-        parsed = CompatibilityLevel.parse(level)
-        value = ConfigValue(parsed.value, subject)
-        return Plan([Record(config_key(subject), value.encode())], parsed)
+    def set_config(self, subject: str | None, update: SubjectConfig) -> Plan[SubjectConfig]:
+        """Change the fields `update` sets, keep the others; the answer echoes `update`."""
+        merged = update.over(self._state.config(subject) or SubjectConfig())
+        value = ConfigValue(merged.to_json(), subject)
+        return Plan([Record(config_key(subject), value.encode())], update)
 
-    def delete_config(self, subject: str | None) -> Plan[CompatibilityLevel]:
+    def delete_config(self, subject: str | None) -> Plan[SubjectConfig]:
+        """Drop the config; the answer is the one that was in force."""
         if subject is not None and self._state.config(subject) is None \
                 and not self._state.versions(subject, include_deleted=True):
             raise SubjectNotFound(f"Subject '{subject}' not found.")

@@ -18,9 +18,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from kanal_registry.compatibility import CompatibilityLevel
 from kanal_registry.errors import RegistryError
 from kanal_registry.schema_types import SchemaReference, SchemaType
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import Mode
 from kanal_registry.store.records import (
     ConfigValue,
@@ -58,7 +58,7 @@ class RegistryState:
         self._ids: dict[SchemaContent, SchemaId] = {}
         self._users: defaultdict[SchemaId, set[SubjectVersion]] = defaultdict(set)
         self._referrers: defaultdict[SubjectVersion, set[SubjectVersion]] = defaultdict(set)
-        self._configs: dict[str | None, CompatibilityLevel] = {}
+        self._configs: dict[str | None, SubjectConfig] = {}
         self._modes: dict[str | None, Mode] = {}
         self.max_id = 0
         self.generation = 0
@@ -90,8 +90,8 @@ class RegistryState:
             if value is None:
                 self._configs.pop(key.subject, None)
             else:
-                level = ConfigValue.decode(value).compatibility_level
-                self._configs[key.subject] = CompatibilityLevel.parse(level)
+                settings = ConfigValue.decode(value).settings
+                self._configs[key.subject] = SubjectConfig.from_json(settings)
         elif key.keytype is KeyType.MODE:
             if value is None:
                 self._modes.pop(key.subject, None)
@@ -170,7 +170,7 @@ class RegistryState:
         found = [self._subjects[s][v] for s, v in self._referrers.get((subject, version), ())]
         return sorted((f for f in found if not f.deleted), key=lambda f: f.schema_id)
 
-    def config(self, subject: str | None) -> CompatibilityLevel | None:
+    def config(self, subject: str | None) -> SubjectConfig | None:
         return self._configs.get(subject)
 
     def mode(self, subject: str | None) -> Mode | None:

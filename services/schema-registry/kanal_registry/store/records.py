@@ -14,7 +14,7 @@ Values:
 
     SCHEMA          {"subject","version","id","schemaType" (absent for AVRO),
                      "references" (absent when empty),"schema","deleted"}
-    CONFIG          {"compatibilityLevel","subject"?}
+    CONFIG          {"compatibilityLevel"?,"normalize"?,"alias"?,...,"subject"?}
     MODE            {"mode","subject"?}
     DELETE_SUBJECT  {"subject","version"}: every version up to `version` is soft-deleted
     any key         null (a tombstone): the SCHEMA version is gone for good (hard delete), the
@@ -158,11 +158,14 @@ class SchemaValue:
 
 @dataclass(frozen=True, slots=True)
 class ConfigValue:
-    compatibility_level: str
+    """A CONFIG value: Confluent's config fields (`compatibilityLevel`, `normalize`, `alias`,
+    ...; see state/configs.py, which checks them) and the subject, absent for the global one."""
+
+    settings: Mapping[str, object]
     subject: str | None = None
 
     def encode(self) -> bytes:
-        fields: dict[str, object] = {"compatibilityLevel": self.compatibility_level}
+        fields = dict(self.settings)
         if self.subject is not None:
             fields["subject"] = self.subject
         return _dump(fields)
@@ -170,7 +173,9 @@ class ConfigValue:
     @classmethod
     def decode(cls, raw: bytes) -> ConfigValue:
         fields = _load_object(raw)
-        return cls(_typed(fields, "compatibilityLevel", str), _optional_str(fields, "subject"))
+        subject = _optional_str(fields, "subject")
+        fields.pop("subject", None)
+        return cls(fields, subject)
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,21 @@ async def test_config_and_mode_over_grpc(stub: SchemaRegistryAsyncStub) -> None:
         "READONLY"
 
 
+async def test_a_grpc_level_change_keeps_the_other_config_fields(
+        stub: SchemaRegistryAsyncStub, registry: RegistryProcess) -> None:
+    async with httpx.AsyncClient(base_url=registry.url) as rest:
+        await rest.put("/config/grpc-norm", json={"normalize": True})
+        got = await stub.GetConfig(registry_pb2.GetConfigRequest(subject="grpc-norm"))
+        assert got.compatibility_level == ""  # set fields other than the level only
+        await stub.SetConfig(registry_pb2.SetConfigRequest(subject="grpc-norm",
+                                                           compatibility_level="FULL"))
+        assert (await rest.get("/config/grpc-norm")).json() == {
+            "normalize": True, "compatibilityLevel": "FULL"}
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.SetConfig(registry_pb2.SetConfigRequest(subject="grpc-norm"))
+    assert error_code(bad.value) == 42203
+
+
 async def test_errors_carry_confluents_code_in_the_trailer(
         stub: SchemaRegistryAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as missing:

@@ -46,6 +46,11 @@ message Order {
   message Transfer { string iban = 1; }
   enum Status { STATUS_UNSPECIFIED = 0; OPEN = 1; CLOSED = 2; }
 }
+message Basket {
+  message Item { int32 quantity = 1; }
+  map<string, Item> items = 1;
+  message Later { string note = 1; }
+}
 """
 LEGACY = """syntax = "proto2";
 package acme.legacy;
@@ -72,7 +77,8 @@ def compiled(tmp_path: Path, files: dict[str, str]
 
 
 def shape(file: descriptor_pb2.FileDescriptorProto) -> dict[str, object]:
-    """What a reader of the descriptor depends on: every message's fields and oneofs, enums."""
+    """What a reader of the descriptor depends on: every message's fields and oneofs, enums,
+    and the order of nested types (map entries included: message indexes count them)."""
     found: dict[str, object] = {}
 
     def walk(messages: list[descriptor_pb2.DescriptorProto], scope: str) -> None:
@@ -85,7 +91,8 @@ def shape(file: descriptor_pb2.FileDescriptorProto) -> dict[str, object]:
                 [o.name for o in m.oneof_decl], m.options.map_entry,
                 sorted((r.start, r.end) for r in m.reserved_range), sorted(m.reserved_name),
                 sorted((e.name, tuple((v.name, v.number) for v in e.value))
-                       for e in m.enum_type))
+                       for e in m.enum_type),
+                [n.name for n in m.nested_type])
             walk(list(m.nested_type), full)
 
     walk(list(file.message_type), "." + file.package)

@@ -53,7 +53,8 @@ def test_schema_values_leave_out_the_avro_type_and_empty_references() -> None:
 
 
 def test_other_values_round_trip() -> None:
-    assert ConfigValue.decode(ConfigValue("FULL", "s").encode()) == ConfigValue("FULL", "s")
+    config = ConfigValue({"compatibilityLevel": "FULL", "normalize": True}, "s")
+    assert ConfigValue.decode(config.encode()) == config
     assert ModeValue.decode(ModeValue("IMPORT").encode()) == ModeValue("IMPORT")
     assert DeleteSubjectValue.decode(b'{"subject":"s","version":4}') == DeleteSubjectValue("s", 4)
 

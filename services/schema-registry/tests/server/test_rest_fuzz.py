@@ -33,9 +33,12 @@ SCHEMA_BODIES = st.fixed_dictionaries(
               "references": JSON_VALUES, "id": JSON_VALUES, "version": JSON_VALUES},
 )
 LEVEL_NAMES = {level.value for level in CompatibilityLevel} | {mode.value for mode in Mode}
+CONFIG_FIELDS = {"normalize", "alias", "compatibilityGroup", "defaultMetadata",
+                 "overrideMetadata", "defaultRuleSet", "overrideRuleSet"}
 SETTING_BODIES = JSON_VALUES.filter(
-    lambda v: not (isinstance(v, dict) and any(isinstance(x, str) and x.upper() in LEVEL_NAMES
-                                               for x in v.values())))
+    lambda v: not (isinstance(v, dict) and (
+        any(isinstance(x, str) and x.upper() in LEVEL_NAMES for x in v.values())
+        or CONFIG_FIELDS & set(v))))
 
 
 def _not_json(raw: bytes) -> bool:

@@ -28,6 +28,7 @@ from kanal_registry.errors import (
 from kanal_registry.schema_types import SchemaReference, SchemaType
 from kanal_registry.service.reads import LATEST
 from kanal_registry.service.requests import SchemaRequest
+from kanal_registry.state.configs import SubjectConfig
 from kanal_registry.state.modes import Mode
 
 from ..helpers import field, record
@@ -64,15 +65,15 @@ def test_an_incompatible_schema_is_refused_with_reasons_unless_the_level_is_none
         registry.register("s", BREAKING)
     assert any("oldSchema" in r for r in refused.value.reasons)
     assert registry.reads.versions("s")[-1].version == 1
-    registry.run(registry.planner.set_config("s", "none"))
+    registry.run(registry.planner.set_config("s", level("none")))
     assert registry.register("s", BREAKING).version == 2
     with pytest.raises(InvalidCompatibilityLevel):
-        registry.planner.set_config("s", "SIDEWAYS")
+        registry.planner.set_config("s", level("SIDEWAYS"))
 
 
 def test_compatibility_is_checked_against_live_versions_only(registry: LocalRegistry) -> None:
     registry.register("s", V1)
-    registry.run(registry.planner.set_config("s", "NONE"))
+    registry.run(registry.planner.set_config("s", level("NONE")))
     registry.register("s", BREAKING)
     registry.run(registry.planner.delete_config("s"))
     registry.run(registry.planner.delete_version("s", 2, permanent=False))
@@ -173,11 +174,11 @@ def test_read_only_mode_refuses_writes_per_subject(registry: LocalRegistry) -> N
 def test_config_falls_back_to_global_only_when_asked(registry: LocalRegistry) -> None:
     with pytest.raises(SubjectCompatibilityNotConfigured):
         registry.reads.config("s")
-    registry.run(registry.planner.set_config(None, "FULL"))
-    assert registry.reads.config("s", default_to_global=True).value == "FULL"
+    registry.run(registry.planner.set_config(None, level("FULL")))
+    assert registry.reads.config("s", default_to_global=True).compatibility_level == "FULL"
     assert registry.reads.level("s").value == "FULL"
-    assert registry.run(registry.planner.delete_config(None)).value == "FULL"
-    assert registry.reads.config(None).value == "BACKWARD"
+    assert registry.run(registry.planner.delete_config(None)).compatibility_level == "FULL"
+    assert registry.reads.config(None).compatibility_level == "BACKWARD"
 
 
 def test_lookup_finds_the_version_and_normalize_matches_equivalent_texts(
@@ -199,7 +200,7 @@ def test_a_replayed_log_gives_the_same_answers(registry: LocalRegistry) -> None:
     registry.register("a", V2)
     registry.register("b", V1)
     registry.run(registry.planner.delete_version("a", 1, permanent=False))
-    registry.run(registry.planner.set_config("b", "FORWARD"))
+    registry.run(registry.planner.set_config("b", level("FORWARD")))
     registry.run(registry.planner.delete_subject("b", permanent=False))
     registry.run(registry.planner.delete_subject("b", permanent=True))
     replayed = registry.replayed()
@@ -209,8 +210,12 @@ def test_a_replayed_log_gives_the_same_answers(registry: LocalRegistry) -> None:
         assert replayed.versions("a", include_deleted=include_deleted) == \
             registry.state.versions("a", include_deleted=include_deleted)
     assert replayed.max_id == registry.state.max_id == 2
-    assert replayed.config("b") is registry.state.config("b")
+    assert replayed.config("b") == registry.state.config("b") == level("FORWARD")
 
 
 def _json(document: object) -> str:
     return json.dumps(document)
+
+
+def level(name: str) -> SubjectConfig:
+    return SubjectConfig.from_json({"compatibility": name})
