@@ -8,12 +8,19 @@ the log while the first still runs in its thread.
 
 Long-poll fetches and acks=all register futures here: growth of the high watermark resolves
 the ones waiting for committed data, growth of the log end those of follower fetches.
+
+The one exception to "every call in the executor": a leader raising its high watermark
+(`raise_high_watermark`), on the acks=all critical path. The watermark is an integer that
+only grows and that the log clamps to its end, so it is set on the loop when no operation
+is in the executor, else by the running operation's completion (`_finish`), and never waits
+in the queue behind later appends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +61,7 @@ class LogAccess:
         self._waiters: set[asyncio.Future[None]] = set()
         self._log_end_waiters: set[asyncio.Future[None]] = set()
         self.closed = False
+        self._pending_high_watermark = -1
         self.offsets = LogOffsets.of(log)
         on_offsets(self.offsets)
 
@@ -94,6 +102,8 @@ class LogAccess:
             offsets = future.result()[1]
             if offsets is None:
                 return
+            if offsets == self.offsets:
+                return  # a read: nothing to publish (metrics labels are not cheap)
             grew = offsets.high_watermark > self.offsets.high_watermark
             extended = offsets.log_end_offset > self.offsets.log_end_offset
             self.offsets = offsets
@@ -101,7 +111,27 @@ class LogAccess:
             if grew or extended:
                 self.wake_waiters(high_watermark=grew, log_end=extended)
         finally:
+            pending, self._pending_high_watermark = self._pending_high_watermark, -1
+            if pending >= 0 and not self.closed:
+                self._set_high_watermark(pending)  # the executor is idle until release
             self._lock.release()
+
+    def raise_high_watermark(self, offset: int) -> None:
+        """Raise the log's high watermark to `offset` (never lowers it): now if no operation
+        is in the executor, else when the running one ends."""
+        if self.closed or offset <= self.offsets.high_watermark:
+            return
+        if self._lock.locked():
+            self._pending_high_watermark = max(self._pending_high_watermark, offset)
+        else:
+            self._set_high_watermark(offset)
+
+    def _set_high_watermark(self, offset: int) -> None:
+        self._log.high_watermark = max(self._log.high_watermark, offset)  # clamped to the end
+        high_watermark = self._log.high_watermark
+        if high_watermark > self.offsets.high_watermark:
+            self.offsets = dataclasses.replace(self.offsets, high_watermark=high_watermark)
+            self.wake_waiters(high_watermark=True, log_end=False)
 
     # ---- waiting for data ----------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from kanal_broker.log import AppendInfo, Log, ReadResult
 from kanal_broker.log_access import LogAccess, LogOffsets
 from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.replication.leader_view import LeaderView
+from kanal_broker.replication.recent_appends import Chunk, RecentAppends
 from kanal_broker.replication.truncation import epoch_end_on_leader, replicated_part
 
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class Partition:
         self._leader_epoch: int | None = None
         self._fenced = False
         self.leader_view: LeaderView | None = None
+        self._recent = RecentAppends()
         self.follow_target: FollowTarget | None = None
         # The highest watermark ever chosen, possibly not yet applied: followers join the
         # ISR only once they reach it (see LeaderView), so a watermark being applied never
@@ -100,9 +102,11 @@ class Partition:
         state = self.state
         if epoch is None or state is None:
             self.leader_view = None
+            self._recent.clear()
             return
         view = self.leader_view
         if view is None or view.leader_epoch != epoch:
+            self._recent.clear()
             self.high_watermark_target = self.offsets.high_watermark
             self.leader_view = LeaderView.start(
                 leader=state.leader, leader_epoch=epoch, replicas=tuple(replicas),
@@ -127,43 +131,47 @@ class Partition:
         self._fenced = True
         self._leader_epoch = None
         self.leader_view = None
+        self._recent.clear()
 
     # ---- log operations ------------------------------------------------------------------
 
     async def append(self, batches: bytes) -> AppendInfo:
-        def prepare() -> Callable[[Log], AppendInfo]:
-            # Decided on the loop, under the lock: leadership can change while we queue.
-            epoch = self.leader_epoch()
-            if epoch is None:
-                raise NotLeaderForPartition(f"this broker does not lead {self.tp}")
+        epoch = -1
 
-            def append(log: Log) -> AppendInfo:
-                return log.append_as_leader(batches, leader_epoch=epoch)
+        def prepare() -> Callable[[Log], tuple[AppendInfo, Chunk | None]]:
+            # Decided on the loop, under the lock: leadership can change while we queue.
+            nonlocal epoch
+            current = self.leader_epoch()
+            if current is None:
+                raise NotLeaderForPartition(f"this broker does not lead {self.tp}")
+            epoch = current
+            followed = self.leader_view is not None and len(self.leader_view.replicas) > 1
+
+            def append(log: Log) -> tuple[AppendInfo, Chunk | None]:
+                info = log.append_as_leader(batches, leader_epoch=current)
+                if not info.bytes or not followed:
+                    return info, None  # a duplicate, or no follower to serve
+                # Read back at once: the batches as stored (final offsets), for followers.
+                stored = log.read(info.first_offset, info.bytes).records
+                return info, Chunk(info.first_offset, info.last_offset + 1, stored)
 
             return append
 
-        info = await self._access.run_prepared(prepare)
+        info, chunk = await self._access.run_prepared(prepare)
+        if chunk is not None and self.leader_epoch() == epoch:
+            self._recent.add(chunk)
         await self.advance_high_watermark()  # an ISR of the leader alone commits at once
         return info
 
     async def advance_high_watermark(self) -> None:
-        """Raise the watermark to what the ISR holds, if that is higher (leader only)."""
-        if not self._may_advance():
+        """Raise the watermark to what the ISR holds, if that is higher (leader only). Set
+        without queuing behind the log's operations (see LogAccess.raise_high_watermark)."""
+        view = self.leader_view
+        if view is None or not self._may_advance():
             return
-
-        def prepare() -> Callable[[Log], None]:
-            view = self.leader_view
-            if view is None or not self._may_advance():
-                return lambda log: None
-            target = view.high_watermark(self.offsets.log_end_offset)
-            self.high_watermark_target = max(self.high_watermark_target, target)
-
-            def advance(log: Log) -> None:
-                log.high_watermark = max(log.high_watermark, target)
-
-            return advance
-
-        await self._access.run_prepared(prepare)
+        target = view.high_watermark(self.offsets.log_end_offset)
+        self.high_watermark_target = max(self.high_watermark_target, target)
+        self._access.raise_high_watermark(target)
 
     def _may_advance(self) -> bool:
         view = self.leader_view
@@ -224,6 +232,18 @@ class Partition:
         return await self._access.run(lambda log: epoch_end_on_leader(
             epoch, latest_epoch=log.latest_epoch, log_end_offset=log.log_end_offset,
             lookup=log.end_offset_for_epoch))
+
+    async def read_for_follower(self, offset: int, max_bytes: int, *,
+                                min_one_batch: bool) -> bytes:
+        """What a follower fetch at `offset` gets (up to the log end), from the latest
+        appends when they hold it exactly (see RecentAppends), else from the log."""
+        offsets = self.offsets
+        recent = self._recent.read(offset, max_bytes, log_end_offset=offsets.log_end_offset,
+                                   high_watermark=offsets.high_watermark)
+        if recent is not None:
+            return recent
+        read = await self.read(offset, max_bytes, max_offset=None, min_one_batch=min_one_batch)
+        return read.records
 
     async def read(self, offset: int, max_bytes: int, *, max_offset: int | None,
                    min_one_batch: bool) -> ReadResult:

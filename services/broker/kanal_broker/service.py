@@ -21,6 +21,7 @@ from kanal_broker.handlers.offset_for_leader_epoch import OffsetForLeaderEpochHa
 from kanal_broker.handlers.outcome import first_error
 from kanal_broker.handlers.produce import ProduceHandler
 from kanal_broker.handlers.produce_stream import produce_stream
+from kanal_broker.handlers.replica_fetch import replica_fetch_stream
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.producer_ids import ProducerIds
@@ -120,6 +121,19 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
                 yield response
         except Exception as exc:
             await self._fail("ProduceStream", context, exc, 0.0)
+
+    async def ReplicaFetch(
+            self, request_iterator: AsyncIterator[broker_pb2.FetchRequest],
+            context: Context) -> AsyncIterator[broker_pb2.FetchResponse]:
+        def answered(response: broker_pb2.FetchResponse, seconds: float) -> None:
+            self._metrics.request("ReplicaFetch", first_error(_fetch_codes(response)), seconds)
+
+        try:
+            async for response in replica_fetch_stream(request_iterator, self._fetch,
+                                                       on_answer=answered):
+                yield response
+        except Exception as exc:
+            await self._fail("ReplicaFetch", context, exc, 0.0)
 
     async def _serve(self, api: str, context: Context, work: Awaitable[Response],
                      codes: Callable[[Response], Iterable[int]]) -> Response:

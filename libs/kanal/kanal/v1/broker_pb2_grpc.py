@@ -71,6 +71,11 @@ class BrokerStub:
                 request_serializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.SerializeToString,
                 response_deserializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.FromString,
                 _registered_method=True)
+        self.ReplicaFetch = channel.stream_stream(
+                '/kanal.v1.Broker/ReplicaFetch',
+                request_serializer=kanal_dot_v1_dot_broker__pb2.FetchRequest.SerializeToString,
+                response_deserializer=kanal_dot_v1_dot_broker__pb2.FetchResponse.FromString,
+                _registered_method=True)
 
 
 class BrokerServicer:
@@ -127,6 +132,18 @@ class BrokerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReplicaFetch(self, request_iterator, context):
+        """Follower fetching (replica_id >= 0) over one long-lived stream per (follower, leader):
+        each FetchRequest gets exactly one FetchResponse, in order, with Fetch's semantics (long
+        poll included). The request a follower sends right after appending an answer reports
+        its new log end and parks until the leader appends more, so new data goes out as soon
+        as it is appended, without a call per round. Leaders without it answer UNIMPLEMENTED
+        and followers fall back to Fetch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BrokerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +181,11 @@ def add_BrokerServicer_to_server(servicer, server):
                     servicer.InitProducerId,
                     request_deserializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.FromString,
                     response_serializer=kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.SerializeToString,
+            ),
+            'ReplicaFetch': grpc.stream_stream_rpc_method_handler(
+                    servicer.ReplicaFetch,
+                    request_deserializer=kanal_dot_v1_dot_broker__pb2.FetchRequest.FromString,
+                    response_serializer=kanal_dot_v1_dot_broker__pb2.FetchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -357,6 +379,33 @@ class Broker:
             '/kanal.v1.Broker/InitProducerId',
             kanal_dot_v1_dot_broker__pb2.InitProducerIdRequest.SerializeToString,
             kanal_dot_v1_dot_broker__pb2.InitProducerIdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplicaFetch(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/kanal.v1.Broker/ReplicaFetch',
+            kanal_dot_v1_dot_broker__pb2.FetchRequest.SerializeToString,
+            kanal_dot_v1_dot_broker__pb2.FetchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,14 @@ class BrokerStub:
     """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
     producer id with epoch 0, from the block this broker got from the controller.
     """
+    ReplicaFetch: _grpc.StreamStreamMultiCallable[_broker_pb2.FetchRequest, _broker_pb2.FetchResponse]
+    """Follower fetching (replica_id >= 0) over one long-lived stream per (follower, leader):
+    each FetchRequest gets exactly one FetchResponse, in order, with Fetch's semantics (long
+    poll included). The request a follower sends right after appending an answer reports
+    its new log end and parks until the leader appends more, so new data goes out as soon
+    as it is appended, without a call per round. Leaders without it answer UNIMPLEMENTED
+    and followers fall back to Fetch.
+    """
 
 @_typing.type_check_only
 class BrokerAsyncStub(BrokerStub):
@@ -76,6 +84,14 @@ class BrokerAsyncStub(BrokerStub):
     InitProducerId: _aio.UnaryUnaryMultiCallable[_broker_pb2.InitProducerIdRequest, _broker_pb2.InitProducerIdResponse]  # type: ignore[assignment]
     """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
     producer id with epoch 0, from the block this broker got from the controller.
+    """
+    ReplicaFetch: _aio.StreamStreamMultiCallable[_broker_pb2.FetchRequest, _broker_pb2.FetchResponse]  # type: ignore[assignment]
+    """Follower fetching (replica_id >= 0) over one long-lived stream per (follower, leader):
+    each FetchRequest gets exactly one FetchResponse, in order, with Fetch's semantics (long
+    poll included). The request a follower sends right after appending an answer reports
+    its new log end and parks until the leader appends more, so new data goes out as soon
+    as it is appended, without a call per round. Leaders without it answer UNIMPLEMENTED
+    and followers fall back to Fetch.
     """
 
 class BrokerServicer(metaclass=_abc_1.ABCMeta):
@@ -140,6 +156,20 @@ class BrokerServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_broker_pb2.InitProducerIdResponse, _abc.Awaitable[_broker_pb2.InitProducerIdResponse]]:
         """Kafka's InitProducerId for an idempotent producer (no transactional id): a fresh
         producer id with epoch 0, from the block this broker got from the controller.
+        """
+
+    @_abc_1.abstractmethod
+    def ReplicaFetch(
+        self,
+        request_iterator: _MaybeAsyncIterator[_broker_pb2.FetchRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_broker_pb2.FetchResponse], _abc.AsyncIterator[_broker_pb2.FetchResponse]]:
+        """Follower fetching (replica_id >= 0) over one long-lived stream per (follower, leader):
+        each FetchRequest gets exactly one FetchResponse, in order, with Fetch's semantics (long
+        poll included). The request a follower sends right after appending an answer reports
+        its new log end and parks until the leader appends more, so new data goes out as soon
+        as it is appended, without a call per round. Leaders without it answer UNIMPLEMENTED
+        and followers fall back to Fetch.
         """
 
 def add_BrokerServicer_to_server(servicer: BrokerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -54,6 +54,11 @@ class FetchHandler:
         self._replicas = replicas
         self._metrics = metrics
 
+    @property
+    def stopping(self) -> bool:
+        """The broker is shutting down: long polls answer at once, streams end."""
+        return self._replicas.stopping
+
     async def fetch(self, request: broker_pb2.FetchRequest) -> broker_pb2.FetchResponse:
         validate_fetch(request)
         wanted = [_Wanted(TopicPartition(t.topic, p.partition), p.fetch_offset,
@@ -116,10 +121,14 @@ class FetchHandler:
             offsets = partition.offsets
             # Followers (replica_id >= 0) may read up to the log end; consumers only what is
             # committed. Until transactions exist the last stable offset is the watermark.
-            limit = (offsets.high_watermark if request.replica_id == CONSUMER_REPLICA_ID
-                     else None)
-            read = await partition.read(want.offset, max(0, min(want.max_bytes, budget)),
-                                        max_offset=limit, min_one_batch=first)
+            max_bytes = max(0, min(want.max_bytes, budget))
+            if request.replica_id == CONSUMER_REPLICA_ID:
+                records = (await partition.read(want.offset, max_bytes,
+                                                max_offset=offsets.high_watermark,
+                                                min_one_batch=first)).records
+            else:
+                records = await partition.read_for_follower(want.offset, max_bytes,
+                                                            min_one_batch=first)
             offsets = partition.offsets
         except Exception as exc:  # sorted by partition_error
             error = partition_error(exc)
@@ -132,7 +141,7 @@ class FetchHandler:
         answer.high_watermark = offsets.high_watermark
         answer.last_stable_offset = offsets.high_watermark
         answer.log_start_offset = offsets.log_start_offset
-        answer.records = read.records
+        answer.records = records
         return answer
 
 

@@ -2,7 +2,8 @@
 from it in one Fetch (replica_id = this broker's id), as Kafka's ReplicaFetcherThread does.
 
 Per partition, in order: after each new leader or leader epoch, truncate the divergent tail
-(see truncation.py), then fetch from the log end. The fetch offset tells the leader this
+(see truncation.py), then fetch from the log end, over the ReplicaFetch stream when the
+leader has it (fetch_session.py). The fetch offset tells the leader this
 replica's log end, which is how it learns the ISR's progress. Answers append with the
 batches' own offsets and epochs and bring the leader's high watermark.
 
@@ -30,6 +31,7 @@ from kanal.v1 import broker_pb2, broker_pb2_grpc
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.partition import FollowTarget, Partition
 from kanal_broker.replication.failures import RpcFailure, describe
+from kanal_broker.replication.fetch_session import FetchSession
 from kanal_broker.replication.throttle import ReplicationThrottle
 from kanal_broker.replication.truncation import LocalLog, truncation_offset
 from kanal_broker.settings import BrokerSettings
@@ -64,6 +66,7 @@ class SourceFetcher:
         self._target = ""
         self._channel: grpc.aio.Channel | None = None
         self._stub: broker_pb2_grpc.BrokerAsyncStub | None = None
+        self._session: FetchSession | None = None
         self._failing = False
 
     def add(self, partition: Partition, target: FollowTarget) -> None:
@@ -97,9 +100,11 @@ class SourceFetcher:
                 self._failing = False
 
     async def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
         if self._channel is not None:
             await self._channel.close(None)
-        self._channel = self._stub = None
+        self._channel = self._stub = self._session = None
 
     # ---- one round -------------------------------------------------------------------------
 
@@ -120,8 +125,8 @@ class SourceFetcher:
                 await self._truncate(stub, followed)
         fetchable = [f for f in ready if f.truncated and f.not_before <= time.monotonic()
                      and not self._throttled(f)]
-        if fetchable:
-            await self._fetch(stub, fetchable)
+        if fetchable and self._session is not None:
+            await self._fetch(self._session, fetchable)
 
     def _throttled(self, followed: Followed) -> bool:
         """Whether the partition sits this round out for the reassignment throttle."""
@@ -163,8 +168,7 @@ class SourceFetcher:
             return
         followed.truncated = True
 
-    async def _fetch(self, stub: broker_pb2_grpc.BrokerAsyncStub,
-                     fetchable: list[Followed]) -> None:
+    async def _fetch(self, session: FetchSession, fetchable: list[Followed]) -> None:
         settings = self._settings
         by_topic: dict[str, list[broker_pb2.FetchPartition]] = {}
         asked: dict[TopicPartition, tuple[Followed, int]] = {}
@@ -182,8 +186,8 @@ class SourceFetcher:
             min_bytes=1, max_bytes=settings.replica_fetch_response_max_bytes,
             topics=[broker_pb2.FetchTopic(topic=t, partitions=ps) for t, ps in by_topic.items()])
         started_ns = time.time_ns()
-        reply = await self._unless_changed(stub.Fetch(
-            request, timeout=settings.replica_fetch_wait_max_ms / 1000 + _RPC_SLACK_S))
+        reply = await self._unless_changed(session.fetch(
+            request, timeout_s=settings.replica_fetch_wait_max_ms / 1000 + _RPC_SLACK_S))
         if reply is None:
             return
         # None unless tracing is on and records came; a round that raises is not exported.
@@ -231,11 +235,16 @@ class SourceFetcher:
             await self.close()
             self._channel = grpc.aio.insecure_channel(target)
             self._stub = broker_pb2_grpc.BrokerStub(self._channel)
+            self._session = FetchSession(self._stub, source=self.source)
             self._target = target
         return self._stub
 
     async def _pause(self, seconds: float | None) -> None:
-        """Sleep, cut short when partitions were added or removed since the round began."""
+        """Sleep, cut short when partitions were added or removed since the round began.
+        The stream is closed first: no stream idles without a request (a stopping leader
+        would wait out its grace period for it; see handlers/replica_fetch.py)."""
+        if self._session is not None:
+            self._session.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), seconds)
 
