@@ -65,7 +65,14 @@ async def _ingest(bootstrap: str, total_bytes: int, partitions: int, in_flight: 
                 if code != 0:
                     raise RuntimeError(f"produce failed with error code {code}")
 
-        await stub.Produce(requests[0])  # warm the connection before timing
+        # Warm the connection, and wait until the broker leads every partition (it learns
+        # a new topic's assignments from etcd a moment after CreateTopics returns).
+        deadline = time.monotonic() + 20
+        for request in requests:
+            while (await stub.Produce(request)).topics[0].partitions[0].error_code:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the broker did not lead every partition within 20 s")
+                await asyncio.sleep(0.1)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(in_flight)))
         return time.perf_counter() - started, count

@@ -1,8 +1,9 @@
 """The record accumulator: per-partition queues of open batches, shared by send() and the
 sender, in the manner of Kafka's Java producer.
 
-send() only appends to the open batch at the tail of its partition's queue (a few
-microseconds under one lock); it never talks to the network. The sender asks which brokers
+send() only appends to the open batch at the tail of its partition's queue (about a
+microsecond under one lock; keyless records go straight to their topic's sticky partition,
+`append_sticky`); it never talks to the network. The sender asks which brokers
 have a batch worth sending (`ready`: full, lingered long enough, or a flush/close/memory
 waiter is pending) and takes them (`drain`). While a partition has a request in flight it is
 *muted*: nothing more of it is drained until the answer is in, and a retried batch goes back
@@ -29,9 +30,14 @@ from kanal.client.producer_batch import (
     with_trace,
 )
 from kanal.errors import KanalError, MessageTooLarge
-from kanal.records.builder import BatchBuilder
 from kanal.records.builder import InputHeaders as Headers
 from kanal.records.header import HEADER_SIZE
+from kanal.records.native_builder import (
+    NO_HEADERS,
+    check_timestamp,
+    header_list,
+    new_batch_encoder,
+)
 from kanal.types import TopicPartition
 
 
@@ -48,6 +54,11 @@ class RecordAccumulator:
         self._pool = pool
         self._wake_sender = wake_sender
         self._lock = threading.Lock()
+        self._acquire = self._lock.acquire
+        self._release = self._lock.release
+        # Where keyless records of each topic go while its batch has room (KIP-480's sticky
+        # partition, chosen and moved by the producer's partitioner): append_sticky.
+        self.sticky: dict[str, TopicPartition] = {}
         self._batches: dict[TopicPartition, deque[ProducerBatch]] = {}
         self._muted: set[TopicPartition] = set()
         self._incomplete: set[ProducerBatch] = set()
@@ -61,35 +72,59 @@ class RecordAccumulator:
 
     # ---- the send() side (any thread) -----------------------------------------------------
 
-    def append_to_open_batch(
-        self, tp: TopicPartition, timestamp_ms: int, key: bytes | None, value: bytes | None,
+    def append_sticky(
+        self, topic: str, timestamp_ms: int | None, value: bytes | None,
         headers: Headers | None,
     ) -> FutureRecordMetadata | None:
-        """Append only if the partition has an open batch with room; None otherwise (the
-        sticky partitioner then moves keyless records on, as KIP-480 does)."""
-        # The body of _append_to_tail, inlined: this is the path of nearly every record.
-        with self._lock:
+        """Append a keyless record to the open batch of the topic's sticky partition: the path
+        of nearly every record. None when that batch is missing or full, or the accumulator
+        is closing: the producer then takes its general path (partitioner, new batch)."""
+        tp = self.sticky.get(topic)
+        if tp is None or self._closing:
+            return None
+        if timestamp_ms is not None:
+            check_timestamp(timestamp_ms)
+        record_headers = header_list(headers) if headers else NO_HEADERS
+        # ProducerBatch.try_append and _append_to_tail, inlined (a call costs as much as the
+        # lock). The lock's bound acquire/release cost a third of `with self._lock` (whose
+        # __enter__ and __exit__ are looked up and parse their arguments on every use).
+        self._acquire()
+        try:
             queue = self._batches.get(tp)
             if not queue:
                 return None
             tail = queue[-1]
             if tail.closed:
                 return None
-            index = tail.builder.append(
-                timestamp_ms, key, value, headers or () if tail.trace_headers is None
-                else with_trace(headers, tail.trace_headers))
-            if index is None:
+            if tail.trace_headers is not None:
+                record_headers = header_list(with_trace(headers, tail.trace_headers))
+            index = tail.record_count
+            # No timestamp: the encoder reads the clock (and tells the time it wrote).
+            appended = tail.append_record(index, timestamp_ms, None, value, record_headers)
+            if appended is None:
                 tail.closed = True
                 self._wake_for_full_batch(tp)
                 return None
+            tail.record_count = index + 1
+        finally:
+            self._release()
         return FutureRecordMetadata(
-            tail.result, index, tp, timestamp_ms,
-            len(key) if key is not None else -1, len(value) if value is not None else -1,
+            tail.result, index, tp, appended.timestamp, -1,
+            len(value) if value is not None else -1,
         )
 
+    def append_to_open_batch(
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Headers | None,
+    ) -> FutureRecordMetadata | None:
+        """Append only if the partition has an open batch with room; None otherwise (the
+        sticky partitioner then moves keyless records on, as KIP-480 does)."""
+        with self._lock:
+            return self._append_to_tail(tp, timestamp_ms, key, value, headers)
+
     def append(  # noqa: PLR0917 - the send() hot path avoids keyword passing
-        self, tp: TopicPartition, timestamp_ms: int, key: bytes | None, value: bytes | None,
-        headers: Headers | None, max_block_s: float,
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Headers | None, max_block_s: float,
     ) -> FutureRecordMetadata:
         """Append a record, blocking up to `max_block_s` for buffer memory."""
         future = self.try_append(tp, timestamp_ms, key, value, headers)
@@ -100,8 +135,8 @@ class RecordAccumulator:
         return self._append_new(tp, timestamp_ms, key, value, headers, size)
 
     def try_append(
-        self, tp: TopicPartition, timestamp_ms: int, key: bytes | None, value: bytes | None,
-        headers: Headers | None,
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Headers | None,
     ) -> FutureRecordMetadata | None:
         """Append without blocking; None when a new batch is needed and memory is spent."""
         with self._lock:
@@ -125,8 +160,8 @@ class RecordAccumulator:
         return max(size, self._config.batch_size)
 
     def _append_to_tail(
-        self, tp: TopicPartition, timestamp_ms: int, key: bytes | None, value: bytes | None,
-        headers: Headers | None,
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Headers | None,
     ) -> FutureRecordMetadata | None:
         queue = self._batches.get(tp)
         if not queue:
@@ -134,15 +169,14 @@ class RecordAccumulator:
         tail = queue[-1]
         if tail.closed:
             return None
-        index = tail.builder.append(
-            timestamp_ms, key, value, headers or () if tail.trace_headers is None
-            else with_trace(headers, tail.trace_headers))
-        if index is None:
+        index = tail.record_count
+        appended = tail.try_append(timestamp_ms, key, value, headers)
+        if appended is None:
             tail.closed = True  # full: the sender may take it now
             self._wake_for_full_batch(tp)
             return None
         return FutureRecordMetadata(
-            tail.result, index, tp, timestamp_ms,
+            tail.result, index, tp, appended.timestamp,
             len(key) if key is not None else -1, len(value) if value is not None else -1,
         )
 
@@ -159,8 +193,8 @@ class RecordAccumulator:
         self._wake_sender()
 
     def _append_new(  # noqa: PLR0917 - hot path
-        self, tp: TopicPartition, timestamp_ms: int, key: bytes | None, value: bytes | None,
-        headers: Headers | None, reserved: int,
+        self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
+        value: bytes | None, headers: Headers | None, reserved: int,
     ) -> FutureRecordMetadata:
         with self._lock:
             # Another thread may have opened a batch while this one waited for memory.
@@ -168,14 +202,12 @@ class RecordAccumulator:
             if future is not None:
                 self._pool.release(reserved)
                 return future
-            builder = BatchBuilder(codec=self._config.codec, max_bytes=reserved)
+            builder = new_batch_encoder(self._config.codec, reserved)
             batch = ProducerBatch(tp, builder, reserved)
             if self._on_new_batch is not None:
                 self._on_new_batch(batch)  # tracing: the batch's span and trace headers
-            index = builder.append(
-                timestamp_ms, key, value, headers or () if batch.trace_headers is None
-                else with_trace(headers, batch.trace_headers))
-            assert index == 0  # the first record of a batch is always accepted
+            appended = batch.try_append(timestamp_ms, key, value, headers)
+            assert appended is not None  # the first record of a batch is always accepted
             self._batches.setdefault(tp, deque()).append(batch)
             self._incomplete.add(batch)
             linger_ends = batch.created + self._config.linger_s
@@ -187,7 +219,7 @@ class RecordAccumulator:
         if wake:
             self._wake_sender()
         return FutureRecordMetadata(
-            batch.result, 0, tp, timestamp_ms,
+            batch.result, 0, tp, appended.timestamp,
             len(key) if key is not None else -1, len(value) if value is not None else -1,
         )
 

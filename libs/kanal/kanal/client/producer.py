@@ -44,6 +44,7 @@ class Producer(SyncFacade):
         except BaseException:
             self._thread.stop()
             raise
+        self._append_sticky = self._core.accumulator.append_sticky
         self._closed = False
         # Like kafka-python: records still buffered when the interpreter exits are sent.
         self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
@@ -68,6 +69,12 @@ class Producer(SyncFacade):
         if core.tracing is not None:
             return core.tracing.send(topic, partition, headers, functools.partial(
                 self._append, core, topic, key, value, partition, timestamp_ms))
+        if key is None and partition is None:
+            # The common case straight to the accumulator (a call less per record): a keyless
+            # record for the open batch of its topic's sticky partition.
+            future = self._append_sticky(topic, timestamp_ms, value, headers)
+            if future is not None:
+                return future
         return self._append(core, topic, key, value, partition, timestamp_ms, headers)
 
     def _append(  # noqa: PLR0917 - send()'s arguments, headers last for the tracing wrapper

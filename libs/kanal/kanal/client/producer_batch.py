@@ -6,8 +6,14 @@ import time
 from dataclasses import dataclass
 
 from kanal.client.futures import BatchResult
-from kanal.records.builder import BatchBuilder
 from kanal.records.builder import InputHeaders as Headers
+from kanal.records.native_builder import (
+    NO_HEADERS,
+    AppendedRecord,
+    RecordBatchEncoder,
+    check_timestamp,
+    header_list,
+)
 from kanal.types import TopicPartition
 
 # Varint lengths, attributes and deltas a record adds beyond its key, value and headers.
@@ -18,19 +24,24 @@ HEADERS_OVERHEAD = 10
 class ProducerBatch:
     """One batch under construction or waiting for its answer."""
 
-    __slots__ = ("attempts", "builder", "closed", "created", "payload", "producer_id",
-                 "reserved", "result", "retry_at", "sequence", "tp", "trace_headers")
+    __slots__ = ("append_record", "attempts", "builder", "closed", "created", "payload",
+                 "producer_id", "record_count", "reserved", "result", "retry_at", "sequence",
+                 "tp", "trace_headers")
 
-    def __init__(self, tp: TopicPartition, builder: BatchBuilder, reserved: int) -> None:
+    def __init__(self, tp: TopicPartition, builder: RecordBatchEncoder, reserved: int) -> None:
         self.tp = tp
         self.builder = builder
+        # The encoder's per-record call, bound once; the accumulator passes record_count as
+        # the offset delta and counts the records the encoder took.
+        self.append_record = builder.append_record
+        self.record_count = 0
         self.reserved = reserved
         self.result = BatchResult()
         self.created = time.monotonic()
         self.closed = False
         self.attempts = 0
         self.retry_at = 0.0
-        self.payload: bytes | None = None
+        self.payload: bytes | bytearray | None = None
         # Set by an idempotent producer when the batch is first drained (idempotence.py).
         self.sequence: int | None = None
         self.producer_id = -1
@@ -38,11 +49,25 @@ class ProducerBatch:
         # context of its own; None while tracing is off (kanal.tracing.producer).
         self.trace_headers: Headers | None = None
 
-    @property
-    def record_count(self) -> int:
-        return self.builder.record_count
+    def try_append(
+        self, timestamp_ms: int | None, key: bytes | None, value: bytes | None,
+        headers: Headers | None,
+    ) -> AppendedRecord | None:
+        """Encode a record (under the accumulator's lock); None when it does not fit. No
+        timestamp: the encoder reads the clock, and the answer tells the time it wrote."""
+        if timestamp_ms is not None:
+            check_timestamp(timestamp_ms)
+        if self.trace_headers is not None:
+            headers = with_trace(headers, self.trace_headers)
+        appended = self.append_record(
+            self.record_count, timestamp_ms, key, value,
+            header_list(headers) if headers else NO_HEADERS,
+        )
+        if appended is not None:
+            self.record_count += 1
+        return appended
 
-    def encoded(self) -> bytes:
+    def encoded(self) -> bytes | bytearray:
         """The batch bytes, built once (a retry resends the same bytes)."""
         if self.payload is None:
             self.payload = self.builder.build()

@@ -112,9 +112,9 @@ class ProducerCore:
         self.memory_freed = asyncio.Event()
         self._partitions: dict[str, Partitions] = {}
         self._default = DefaultPartitioner() if config.partitioner is None else None
-        # The keyless partition of each topic, kept here so the common case skips the
-        # partitioner; it moves only when a new batch is needed (on_new_batch).
-        self._sticky: dict[str, TopicPartition] = {}
+        # The keyless partition of each topic, kept by the accumulator so that the common
+        # case skips the partitioner; it moves only when a new batch is needed (on_new_batch).
+        self._sticky = self.accumulator.sticky
         self._custom = config.partitioner
         self.closed = False
         self.sender.start()
@@ -140,23 +140,17 @@ class ProducerCore:
     ) -> FutureRecordMetadata | Shortage:
         """Append a serialized record: blocks up to `max_block_s` for memory, or (None) returns
         Shortage.MEMORY instead; Shortage.METADATA until the topic's partitions are known."""
-        if timestamp_ms is None:
-            timestamp_ms = time.time_ns() // 1_000_000
         if key is None and partition is None:
             # The common case first: a keyless record for the topic's sticky partition, whose
             # open batch has room.
-            sticky = self._sticky.get(topic)
-            if sticky is not None and not self.closed:
-                future = self.accumulator.append_to_open_batch(
-                    sticky, timestamp_ms, None, value, headers
-                )
-                if future is not None:
-                    return future
+            future = self.accumulator.append_sticky(topic, timestamp_ms, value, headers)
+            if future is not None:
+                return future
         return self._append(topic, key, value, headers, partition, timestamp_ms, max_block_s)
 
     def _append(  # noqa: PLR0917 - the rest of append()
         self, topic: str, key: bytes | None, value: bytes | None, headers: InputHeaders | None,
-        partition: int | None, timestamp_ms: int, max_block_s: float | None,
+        partition: int | None, timestamp_ms: int | None, max_block_s: float | None,
     ) -> FutureRecordMetadata | Shortage:
         if self.closed:
             raise ClientClosed("the producer is closed")

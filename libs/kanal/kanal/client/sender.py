@@ -198,21 +198,22 @@ class Sender:
     def _request(
         self, by_tp: dict[TopicPartition, list[ProducerBatch]]
     ) -> broker_pb2.ProduceRequest:
-        topics: dict[str, list[broker_pb2.PartitionProduceData]] = defaultdict(list)
-        for tp, tp_batches in by_tp.items():
-            records = b"".join(batch.encoded() for batch in tp_batches)
-            topics[tp.topic].append(
-                broker_pb2.PartitionProduceData(partition=tp.partition, records=records)
-            )
-        return broker_pb2.ProduceRequest(
+        request = broker_pb2.ProduceRequest(
             correlation_id=next(self._correlation),
             acks=self._config.acks,
             timeout_ms=self._config.connection.request_timeout_ms,
-            topics=[
-                broker_pb2.TopicProduceData(topic=topic, partitions=partitions)
-                for topic, partitions in topics.items()
-            ],
         )
+        # Built in place with add(): passing sub-messages to a constructor deep-copies them
+        # (with upb, about 1 ms of the GIL for a 650 KB request; add() costs 0.05 ms).
+        topics: dict[str, broker_pb2.TopicProduceData] = {}
+        for tp, tp_batches in by_tp.items():
+            topic = topics.get(tp.topic)
+            if topic is None:
+                topic = topics[tp.topic] = request.topics.add(topic=tp.topic)
+            topic.partitions.add(
+                partition=tp.partition, records=b"".join(batch.encoded() for batch in tp_batches)
+            )
+        return request
 
     async def _exchange(self, node: int, by_tp: dict[TopicPartition, list[ProducerBatch]],
                         metadata: Metadata) -> None:

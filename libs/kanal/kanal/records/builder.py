@@ -13,9 +13,11 @@ Each record inside the batch (before compression) is:
     header_count      varint
     headers           (key_length varint, key utf-8, value_length varint, value bytes) * count
 
-The producer's throughput rests on `append` (about a microsecond): it builds each record as one
-`bytes.join` of precomputed varint encodings and appends it to a single bytearray, so there is
-no per-record object and a record with a bad type leaves the batch untouched.
+`append` costs about a microsecond: it builds each record as one `bytes.join` of precomputed
+varint encodings and appends it to a single bytearray, so there is no per-record object and a
+record with a bad type leaves the batch untouched. The producer encodes compressed batches
+with it and uncompressed ones with aiokafka's compiled builder (native_builder.py), which
+writes the same bytes three times faster.
 """
 
 from __future__ import annotations

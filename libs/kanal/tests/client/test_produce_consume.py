@@ -18,7 +18,7 @@ from kanal import (
     RecordMetadata,
     TopicPartition,
 )
-from kanal.errors import OffsetOutOfRange, UnknownTopicOrPartition
+from kanal.errors import InvalidTimestamp, OffsetOutOfRange, UnknownTopicOrPartition
 
 with warnings.catch_warnings():
     # kafka-python 3.0 calls the deprecated importlib.resources.read_text on import.
@@ -104,6 +104,35 @@ def test_each_acks_setting_delivers(bootstrap: str, new_topic: TopicFactory, ack
         offsets = [m.get(timeout=10).offset for m in metas]
     assert offsets == ([-1] * 20 if acks == 0 else list(range(20)))
     assert [r.value for r in consume_all(bootstrap, topic, 20)] == [b"%d" % i for i in range(20)]
+
+
+def test_keyless_records_keep_headers_timestamps_and_order_across_batches(
+    bootstrap: str, new_topic: TopicFactory
+) -> None:
+    # Keyless records take the sticky partition's open batch (the uncompressed encoder is
+    # aiokafka's compiled one); small batches make many of them. A bad record in between is
+    # refused on send and leaves the others, and the producer, unharmed.
+    topic = new_topic(partitions=1)
+    headers = (("tuple", bytearray(b"h")), ("none", None))
+    base_ts = 1_700_000_000_000
+    with Producer(bootstrap_servers=bootstrap, batch_size=1024, linger_ms=20) as producer:
+        futures = []
+        for i in range(300):
+            if i == 150:
+                with pytest.raises(InvalidTimestamp):
+                    producer.send(topic, value=b"bad", timestamp_ms=-2)
+                with pytest.raises(TypeError):
+                    producer.send(topic, value="not bytes")
+            futures.append(producer.send(topic, value=b"v%d" % i, headers=headers,
+                                         timestamp_ms=base_ts + i if i % 2 else None))
+        metas = [f.get(timeout=10) for f in futures]
+    assert [m.offset for m in metas] == list(range(300))
+    assert all(m.serialized_key_size == -1 and m.serialized_value_size > 0 for m in metas)
+    records = consume_all(bootstrap, topic, 300)
+    assert [r.value for r in records] == [b"v%d" % i for i in range(300)]
+    assert all(list(r.headers) == [("tuple", b"h"), ("none", None)] for r in records)
+    assert [(r.timestamp, r.offset) for r in records] == [(m.timestamp, m.offset) for m in metas]
+    assert all(r.timestamp == base_ts + i for i, r in enumerate(records) if i % 2)
 
 
 @pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
