@@ -17,6 +17,7 @@ from kanal.tracing import setup_tracing
 from kanal.types import HostPort
 
 from kanal_broker.app import run_broker
+from kanal_broker.log.cleaner import KEY_MAP_BYTES_PER_KEY
 from kanal_broker.settings import DEFAULT_MESSAGE_MAX_BYTES, BrokerSettings
 
 _ORDINAL = re.compile(r"-(\d+)$")
@@ -72,6 +73,10 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--log-flush-interval-ms", type=int,
                    default=default("LOG_FLUSH_INTERVAL_MS", "60000"),
                    help="how often every log is flushed to disk")
+    p.add_argument("--log-cleaner-dedupe-buffer-size", type=int,
+                   default=default("LOG_CLEANER_DEDUPE_BUFFER_SIZE", str(128 * 1024 * 1024)),
+                   help="memory one compaction pass may spend on its key map, in bytes "
+                   f"(about {KEY_MAP_BYTES_PER_KEY} per key; more keys take more passes)")
     p.add_argument("--replica-lag-time-max-ms", type=int,
                    default=default("REPLICA_LAG_TIME_MAX_MS", "30000"),
                    help="a follower not caught up for this long leaves the ISR "
@@ -139,6 +144,8 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         parser.error("--message-max-bytes and --session-timeout-ms must be positive")
     if args.log_retention_check_interval_ms <= 0 or args.log_flush_interval_ms <= 0:
         parser.error("intervals must be positive")
+    if args.log_cleaner_dedupe_buffer_size < KEY_MAP_BYTES_PER_KEY:
+        parser.error(f"--log-cleaner-dedupe-buffer-size must be >= {KEY_MAP_BYTES_PER_KEY}")
     if min(args.replica_lag_time_max_ms, args.replica_fetch_max_bytes,
            args.replica_fetch_response_max_bytes,
            args.replica_fetch_wait_max_ms, args.replica_fetch_backoff_ms) <= 0:
@@ -176,6 +183,7 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[BrokerS
         message_max_bytes=args.message_max_bytes,
         log_retention_check_interval_ms=args.log_retention_check_interval_ms,
         log_flush_interval_ms=args.log_flush_interval_ms,
+        log_cleaner_dedupe_buffer_size=args.log_cleaner_dedupe_buffer_size,
         replica_lag_time_max_ms=args.replica_lag_time_max_ms,
         replica_fetch_max_bytes=args.replica_fetch_max_bytes,
         replica_fetch_response_max_bytes=args.replica_fetch_response_max_bytes,

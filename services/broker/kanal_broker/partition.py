@@ -256,13 +256,13 @@ class Partition:
     async def max_timestamp(self) -> tuple[int, int] | None:
         return await self._access.run(lambda log: log.offset_of_max_timestamp())
 
-    async def maintain(self) -> None:
+    async def maintain(self, cleaner_max_keys: int) -> None:
         """Retention, then rolling, then (for compacted topics) cleaning."""
         def maintain(log: Log) -> None:
             log.apply_retention()
             log.maybe_roll()
             if self.config.compact:
-                log.compact()
+                log.compact(cleaner_max_keys)
 
         await self._access.run(maintain)
 

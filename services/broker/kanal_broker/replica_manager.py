@@ -29,6 +29,7 @@ from kanal.topic_config import TopicConfig
 from kanal.types import TopicPartition
 
 from kanal_broker.log import Log
+from kanal_broker.log.cleaner import KEY_MAP_BYTES_PER_KEY
 from kanal_broker.metadata_cache import MetadataCache
 from kanal_broker.metrics import BrokerMetrics
 from kanal_broker.partition import Partition
@@ -58,6 +59,7 @@ class ReplicaManager:
         self._registration = registration
         self._metrics = metrics
         self._executor = executor
+        self._cleaner_max_keys = settings.log_cleaner_dedupe_buffer_size // KEY_MAP_BYTES_PER_KEY
         self._partitions: dict[TopicPartition, Partition] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._fetchers = ReplicaFetchers(
@@ -120,7 +122,7 @@ class ReplicaManager:
         self._warn_about_strays()
         self._spawn(self._follow_metadata(), "replica-reconcile")
         self._spawn(self._every(self._settings.log_retention_check_interval_ms,
-                                lambda p: p.maintain()), "log-maintenance")
+                                lambda p: p.maintain(self._cleaner_max_keys)), "log-maintenance")
         self._spawn(self._every(self._settings.log_flush_interval_ms,
                                 lambda p: p.flush()), "log-flush")
         self._spawn(self._every(max(1, self._settings.replica_lag_time_max_ms // 2),

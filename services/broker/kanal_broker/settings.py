@@ -55,6 +55,11 @@ class BrokerSettings:
     log_flush_interval_ms: int = 60_000
     """How often every partition's log is flushed to disk (fsync)."""
 
+    log_cleaner_dedupe_buffer_size: int = 128 * 1024 * 1024
+    """Memory one compaction pass may spend on its key map (Kafka's
+    log.cleaner.dedupe.buffer.size); a key costs about KEY_MAP_BYTES_PER_KEY (log/cleaner.py), and a
+    partition with more distinct keys in its dirty section is cleaned over several passes."""
+
     replica_lag_time_max_ms: int = 30_000
     """A follower that has not caught up to the leader's log end for this long leaves the
     ISR (Kafka's replica.lag.time.max.ms); the leader checks every half of it."""

@@ -158,6 +158,43 @@ async def test_compacted_topic_is_cleaned_in_the_background(
         assert listed.topics[0].partitions[0].offset == 20  # offsets are never reused
 
 
+async def test_a_small_cleaner_key_map_still_compacts_to_one_record_per_key(
+        broker_factory: Callable[..., BrokerProcess], writer: ClusterWriter) -> None:
+    # A map of two keys: six keys need several passes, each picking up where the last ended.
+    broker = broker_factory(retention_check_interval_ms=100,
+                            extra_args=("--log-cleaner-dedupe-buffer-size", "300"))
+    await writer.create_topic("many-keys", replicas=[BROKER_ID], configs={
+        "cleanup.policy": "compact", "segment.bytes": "300",
+        "min.cleanable.dirty.ratio": "0.01", "min.compaction.lag.ms": "0"})
+    keys = [b"key-%d" % k for k in range(6)]
+    async with grpc.aio.insecure_channel(broker.endpoint) as channel:
+        stub: broker_pb2_grpc.BrokerAsyncStub = broker_pb2_grpc.BrokerStub(channel)
+        await wait_for_leadership(stub, "many-keys")
+        for round_ in range(5):
+            for key in keys:
+                batch = make_batch([b"%s=%d" % (key, round_)], keys=[key])
+                reply = await stub.Produce(produce_request("many-keys", 0, batch))
+                assert reply.topics[0].partitions[0].error_code == 0
+
+        async def stored_batches() -> int:
+            count, offset = 0, 0
+            while True:
+                reply = await stub.Fetch(fetch_request("many-keys", 0, offset))
+                answer = reply.topics[0].partitions[0]
+                if not answer.records:
+                    return count
+                headers = [h for _, h in iter_batches(answer.records)]
+                count += len(headers)
+                offset = headers[-1].next_offset
+
+        async def converged() -> bool:
+            # One record a batch: the six latest plus at most a segment's worth (~4) of
+            # the active segment, which is never cleaned, out of the 30 written.
+            return await stored_batches() <= len(keys) + 4
+
+        await wait_until(converged, what="several bounded passes to compact every key")
+
+
 async def test_broker_level_config_is_the_default_for_topics(
         broker: BrokerProcess, writer: ClusterWriter,
         stub: broker_pb2_grpc.BrokerAsyncStub) -> None:

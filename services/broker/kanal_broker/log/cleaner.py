@@ -56,9 +56,10 @@ from kanal_broker.log.segment_set import SegmentSet
 
 OpenSegment = Callable[[int], Segment]
 
-DEFAULT_MAX_KEYS = 1_000_000
-"""Keys one pass may map. A digest, an offset and a dict slot cost about 150 bytes in
-CPython, so the default bounds a pass's map near 150 MB."""
+KEY_MAP_BYTES_PER_KEY = 150
+"""What one key costs the map in CPython: a 16-byte digest object, an int and a dict slot."""
+DEFAULT_MAX_KEYS = 128 * 1024 * 1024 // KEY_MAP_BYTES_PER_KEY
+"""Keys one pass may map by default: Kafka's 128 MiB log.cleaner.dedupe.buffer.size."""
 
 
 def key_digest(key: bytes) -> bytes:
