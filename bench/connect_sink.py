@@ -1,12 +1,18 @@
 """PostgresSink throughput: upserts/s into PostgreSQL with batching.
 
-    python bench/connect_sink.py [--records N] [--keys K] [--batch B] [--json]
+    python bench/connect_sink.py [--records N] [--keys K] [--batch B] [--mode worker|task]
 
-Starts PostgreSQL and drives the sink task as the worker would: `open`, then `put` of
-consumer-sized chunks (500 records) of struct records keyed over K distinct keys (so most
-are updates of existing rows), `pre_commit` at the end. Each `batch.size` slice is one
-transaction: COPY into a staging table, INSERT .. ON CONFLICT DO UPDATE, and the offsets
-ledger row. Target: >= 30,000 upserts/s.
+`--mode worker` (the default, what the target is about): a dev cluster, N JSON records
+({schema, payload}, struct keys over K distinct ids, so most are updates of existing rows)
+produced into `events` first, then a connect worker process runs the PostgresSink in upsert
+mode; measured from the first batch in the table to the offsets ledger reaching N, i.e. the
+whole path: consumer fetch -> JSON converter -> transforms -> `put` -> COPY into a staging
+table + INSERT .. ON CONFLICT DO UPDATE + the ledger row, one transaction per `batch.size`.
+The worker's CPU per record comes from /proc.
+
+`--mode task`: the sink task alone, driven in this process with ready-made records (no
+broker, no converter): the connector's share.
+Target: >= 30,000 upserts/s.
 """
 
 from __future__ import annotations
@@ -14,10 +20,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import tempfile
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
-from connect_pg import PostgresServer, new_database
+from connect_pg import (
+    Database,
+    PostgresServer,
+    create_connector,
+    create_topic,
+    measure_progress,
+    new_database,
+    profiled,
+    start_cluster,
+    start_worker,
+)
+from kanal import Producer
 from kanal.types import TopicPartition
 from kanal_connect.api import ErrantRecordReporter
 from kanal_connect.connectors.postgres.sink.task import PostgresSinkTask
@@ -29,6 +48,15 @@ KEY = struct([("id", INT64)], name="Key")
 VALUE = struct([("id", INT64), ("user_id", STRING), ("action", STRING), ("amount", FLOAT64)],
                name="Value")
 TP = TopicPartition("events", 0)
+JSON = "org.apache.kafka.connect.json.JsonConverter"
+KEY_SCHEMA = {"type": "struct", "name": "Key", "optional": False,
+              "fields": [{"field": "id", "type": "int64", "optional": False}]}
+VALUE_SCHEMA = {"type": "struct", "name": "Value", "optional": False, "fields": [
+    {"field": "id", "type": "int64", "optional": False},
+    {"field": "user_id", "type": "string", "optional": False},
+    {"field": "action", "type": "string", "optional": False},
+    {"field": "amount", "type": "double", "optional": False},
+]}
 
 
 class Context:
@@ -66,20 +94,68 @@ def records(count: int, keys: int) -> list[SinkRecord]:
     return out
 
 
-async def measure(url: str, count: int, keys: int, batch: int) -> dict[str, float]:
+def sink_config(url: str, batch: int) -> dict[str, str]:
+    return {"connection.url": url, "topics": "events", "insert.mode": "upsert",
+            "pk.mode": "record_key", "auto.create": "true", "batch.size": str(batch)}
+
+
+async def measure_task(url: str, count: int, keys: int, batch: int) -> dict[str, float]:
     task = PostgresSinkTask()
-    await task.start({"name": "bench", "connection.url": url, "topics": "events",
-                      "insert.mode": "upsert", "pk.mode": "record_key", "auto.create": "true",
-                      "batch.size": str(batch)}, Context())
+    await task.start({"name": "bench", **sink_config(url, batch)}, Context())
     await task.open([TP])
     data = records(count, keys)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, count, 500):
         await task.put(data[start:start + 500])
     await task.pre_commit({TP: count})
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await task.stop()
-    return {"upserts": float(count), "seconds": elapsed, "upserts_per_sec": count / elapsed}
+    return {"upserts": float(count), "seconds": elapsed, "upserts_per_sec": count / elapsed,
+            "task_cpu_us_per_record": cpu / count * 1e6}
+
+
+def produce(bootstrap: str, count: int, keys: int) -> None:
+    with Producer(bootstrap_servers=bootstrap, linger_ms=20) as producer:
+        for offset in range(count):
+            ident = offset % keys
+            key = {"schema": KEY_SCHEMA, "payload": {"id": ident}}
+            value = {"schema": VALUE_SCHEMA, "payload": {
+                "id": ident, "user_id": f"user{ident % 1000}", "action": "click",
+                "amount": offset * 0.5}}
+            producer.send("events", json.dumps(value).encode(), json.dumps(key).encode())
+        producer.flush()
+
+
+def ledger(database: Database) -> int:
+    try:
+        rows = database.query("SELECT next_offset FROM __kanal_connect_offsets "
+                              "WHERE connector = 'bench'")
+    except Exception:  # the task creates the ledger table when it starts
+        return 0
+    return int(str(rows[0][0])) if rows else 0
+
+
+def measure_worker(database: Database, count: int, keys: int, batch: int,
+                   profile: str | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="kanal-bench-") as tmp:
+        cluster = start_cluster(Path(tmp) / "cluster")
+        try:
+            create_topic(cluster.bootstrap, "events")
+            produce(cluster.bootstrap, count, keys)
+            worker = start_worker(cluster.bootstrap, Path(tmp) / "worker.log")
+            try:
+                create_connector(worker, "bench", {
+                    "connector.class": "PostgresSink", **sink_config(database.url, batch),
+                    "key.converter": JSON, "value.converter": JSON})
+                assert worker.process is not None
+                with profiled(worker.process.pid, profile):
+                    progress = measure_progress(worker.process.pid,
+                                                lambda: ledger(database), count)
+            finally:
+                worker.stop()
+        finally:
+            cluster.stop()
+    return progress.as_dict("upserts")
 
 
 def main() -> None:
@@ -87,23 +163,34 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--keys", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=3_000, help="batch.size")
+    parser.add_argument("--mode", choices=("worker", "task"), default="worker",
+                        help="worker: through a connect worker process (the target); "
+                             "task: the sink task alone, in this process")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="worker mode: py-spy's collapsed stacks of the worker into PATH")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     server = PostgresServer()
     server.start()
     try:
         database = new_database(server, "bench")
-        result = asyncio.run(measure(database.url, args.records, args.keys, args.batch))
+        if args.mode == "task":
+            result = asyncio.run(measure_task(database.url, args.records, args.keys,
+                                              args.batch))
+        else:
+            result = measure_worker(database, args.records, args.keys, args.batch,
+                                    args.profile)
         rows = database.query("SELECT count(*) FROM events")[0][0]
     finally:
         server.stop()
     result["rows"] = float(str(rows))
     if args.json:
         print(json.dumps(result))
-    else:
-        print(f"sink: {result['upserts']:.0f} upserts in {result['seconds']:.2f} s = "
-              f"{result['upserts_per_sec']:,.0f} upserts/s (target >= 30,000); "
-              f"{result['rows']:.0f} rows in the table")
+        return
+    cpu = result.get("worker_cpu_us_per_record", result.get("task_cpu_us_per_record"))
+    print(f"sink ({args.mode}): {result['upserts']:.0f} upserts in {result['seconds']:.2f} s = "
+          f"{result['upserts_per_sec']:,.0f} upserts/s (target >= 30,000); "
+          f"{cpu:.1f} us CPU per record; {result['rows']:.0f} rows in the table")
 
 
 if __name__ == "__main__":

@@ -127,24 +127,48 @@ class RetryWithTolerance:
     ) -> T:
         """The operation's result; raises ToleratedError when the record is to be skipped,
         or the error itself when it is not tolerated."""
+        try:
+            return await operation()
+        except Exception as error:
+            return await self._after_failure(error, operation, stage, where)
+
+    async def run(
+        self, function: Callable[[], T], stage: Stage,
+        where: Callable[[], Mapping[str, object]] | None = None,
+    ) -> T:
+        """`execute` of a synchronous stage (a converter, the transformation chain): the
+        per-record fast path calls it directly and enters the retry and tolerance machinery
+        only once it raised (`where` is only built then)."""
+        try:
+            return function()
+        except Exception as error:
+            return await self._after_failure(
+                error, as_operation(function), stage, where() if where is not None else None
+            )
+
+    async def _after_failure(
+        self, first: Exception, operation: Callable[[], Awaitable[T]], stage: Stage,
+        where: Mapping[str, object] | None,
+    ) -> T:
+        """Retries after a first failed attempt, then tolerates or raises."""
         deadline = time.monotonic() + self.settings.retry_timeout_ms / 1000
         backoff = INITIAL_BACKOFF_S
-        while True:
+        error = first
+        while isinstance(error, RetriableError) and (
+            self.settings.retry_timeout_ms < 0 or time.monotonic() + backoff < deadline
+        ):
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.settings.retry_delay_max_ms / 1000)
             try:
                 return await operation()
-            except Exception as error:
-                retriable = isinstance(error, RetriableError)
-                infinite = self.settings.retry_timeout_ms < 0
-                if retriable and (infinite or time.monotonic() + backoff < deadline):
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self.settings.retry_delay_max_ms / 1000)
-                    continue
-                # Retries spent (or not retriable): now errors.tolerance decides.
-                self._record_failure(stage, error, where)
-                if self.settings.tolerate_all:
-                    self.skipped += 1
-                    raise ToleratedError(str(error)) from error
-                raise
+            except Exception as again:
+                error = again
+        # Retries spent (or not retriable): now errors.tolerance decides.
+        self._record_failure(stage, error, where)
+        if self.settings.tolerate_all:
+            self.skipped += 1
+            raise ToleratedError(str(error)) from error
+        raise error
 
     def _record_failure(
         self, stage: Stage, error: BaseException, where: Mapping[str, object] | None

@@ -30,8 +30,9 @@ def rest(url: str, method: str = "GET", body: object = None) -> tuple[int, objec
 
 
 class Worker:
-    def __init__(self, bootstrap: str, log_path: Path) -> None:
+    def __init__(self, bootstrap: str, log_path: Path, flush_interval_ms: int = 300) -> None:
         self.bootstrap = bootstrap
+        self.flush_interval_ms = flush_interval_ms
         self.log_path = log_path
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -43,7 +44,7 @@ class Worker:
     def start(self, timeout_s: float = 60) -> Worker:
         command = [sys.executable, "-m", "kanal_connect", "--bootstrap", self.bootstrap,
                    "--port", str(self.port), "--grpc-port", "0", "--metrics-port", "0",
-                   "--offset-flush-interval-ms", "300"]
+                   "--offset-flush-interval-ms", str(self.flush_interval_ms)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})

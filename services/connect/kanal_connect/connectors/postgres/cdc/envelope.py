@@ -72,6 +72,7 @@ class TableModel:
     key_schema: Schema | None
     value_schema: Schema
     envelope_schema: Schema
+    key_positions: tuple[int, ...]  # of the key columns among `columns`
 
     @classmethod
     def build(
@@ -101,16 +102,19 @@ class TableModel:
             ],
             name=f"{base}.Envelope",
         )
+        positions = {column.name: index for index, column in enumerate(columns)}
         return cls(schema_name, table_name, base, tuple(columns), tuple(key_columns),
-                   key_schema, value_schema, envelope)
+                   key_schema, value_schema, envelope,
+                   tuple(positions[name] for name in key_columns))
 
-    def row(self, values: Mapping[str, object]) -> Struct:
-        return filled(self.value_schema, [values.get(c.name) for c in self.columns])
+    def row(self, values: Sequence[object]) -> Struct:
+        """`values`: one per column, in column order."""
+        return filled(self.value_schema, list(values))
 
-    def key(self, values: Mapping[str, object]) -> Struct | None:
+    def key(self, values: Sequence[object]) -> Struct | None:
         if self.key_schema is None:
             return None
-        return filled(self.key_schema, [values.get(name) for name in self.key_columns])
+        return filled(self.key_schema, [values[i] for i in self.key_positions])
 
 
 def filled(schema: Schema, values: list[object]) -> Struct:
@@ -144,17 +148,20 @@ class SourceInfo:
 def change_event(
     table: TableModel,
     op: str,
-    before: Mapping[str, object] | None,
-    after: Mapping[str, object] | None,
+    before: Sequence[object] | None,
+    after: Sequence[object] | None,
     source: Struct,
     *,
     partition: Mapping[str, object],
     offset: Mapping[str, object],
     now_ms: int | None = None,
+    source_ts_ms: int | None = None,
 ) -> SourceRecord:
     """One Debezium event; its key comes from `after` (or `before` for deletes). `source`
     is `SourceInfo.struct_for(table)`, shared by the events of one transaction."""
-    ts_ms = source.get_without_default("ts_ms")
+    # The record timestamp is the source block's ts_ms: a caller that built the block
+    # passes it, sparing a lookup per event.
+    ts_ms = source_ts_ms if source_ts_ms is not None else source.get_without_default("ts_ms")
     envelope = filled(table.envelope_schema, [
         table.row(before) if before is not None else None,
         table.row(after) if after is not None else None,

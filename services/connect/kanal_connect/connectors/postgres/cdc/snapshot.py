@@ -99,10 +99,10 @@ class SnapshotReader:
         assert table is not None
         self._remaining -= 1
         last = self._remaining <= 0
-        values = {
-            column.name: None if text is None else decode_text(column.type, str(text))
+        values = [
+            None if text is None else decode_text(column.type, str(text))
             for column, text in zip(table.columns, row, strict=True)
-        }
+        ]
         source = SourceInfo(self._config.topic_prefix, self._config.dbname,
                             int(time.time() * 1000), "last" if last else "true", None,
                             self._slot_lsn).struct_for(table)

@@ -56,7 +56,7 @@ from kanal_connect.errors import DataException
 # Debezium's stand-in for a TOASTed text value an update left untouched (pgoutput omits it).
 UNAVAILABLE = "__debezium_unavailable_value"
 
-Row = dict[str, object]
+Row = list[object]  # a value per column, in the table's column order
 _WHOLE = 2**62  # an event index past any transaction's last: "the whole transaction"
 
 
@@ -250,7 +250,8 @@ class ChangeStream:
                 source = sources[id(change.table)] = info.struct_for(change.table)
             offset = {"lsn": commit.end_lsn, "txId": tx.xid, "event": index}
             event = change_event(change.table, change.op, change.before, change.after, source,
-                                 partition=self._partition, offset=offset, now_ms=now_ms)
+                                 partition=self._partition, offset=offset, now_ms=now_ms,
+                                 source_ts_ms=ts_ms)
             if index > skip:
                 yield event
             if change.op == "d" and self._config.tombstones_on_delete:
@@ -266,10 +267,8 @@ def _row(table: TableModel, values: TupleData) -> Row:
             f"pgoutput: {len(values)} values for {len(table.columns)} columns of "
             f"{table.schema_name}.{table.table_name}"
         )
-    row: Row = {}
-    for column, value in zip(table.columns, values, strict=True):
-        row[column.name] = _value(column, value)
-    return row
+    return [None if value is None else _value(column, value)
+            for column, value in zip(table.columns, values, strict=True)]
 
 
 def _value(column: Column, value: str | bytes | object) -> object:

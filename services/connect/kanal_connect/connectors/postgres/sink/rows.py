@@ -79,48 +79,58 @@ Field = tuple[ColumnSpec, object]  # a column and this record's value for it
 
 
 @dataclass(frozen=True, slots=True)
-class _Layout:
+class Layout:
     """What one struct schema's fields become: computed once per schema, not per record."""
 
     schema: Schema  # held so that the id keying the cache cannot be reused meanwhile
     columns: tuple[ColumnSpec, ...]
     defaults: tuple[object, ...]
     nested: tuple[bool, ...]
+    plain: bool  # values go to their columns as they are: no defaults, nothing nested
 
 
-_layouts: dict[int, _Layout] = {}
+_layouts: dict[int, Layout] = {}
+_layouts_by_schema: dict[Schema, Layout] = {}  # for converters that build schemas per record
 _MAX_LAYOUTS = 1024
 
 
-def _layout(schema: Schema) -> _Layout:
+def layout(schema: Schema) -> Layout:
     cached = _layouts.get(id(schema))
     if cached is not None and cached.schema is schema:
         return cached
     if len(_layouts) >= _MAX_LAYOUTS:
         _layouts.clear()
-    fields = schema.fields
-    layout = _layouts[id(schema)] = _Layout(
-        schema,
-        tuple(ColumnSpec(f.name, pg_type(f.schema), f.schema.optional) for f in fields),
-        tuple(f.schema.default for f in fields),
-        tuple(not f.schema.type.is_primitive for f in fields),
-    )
-    return layout
+    equal = _layouts_by_schema.get(schema)
+    if equal is None:
+        fields = schema.fields
+        defaults = tuple(f.schema.default for f in fields)
+        nested = tuple(not f.schema.type.is_primitive for f in fields)
+        equal = Layout(
+            schema,
+            tuple(ColumnSpec(f.name, pg_type(f.schema), f.schema.optional) for f in fields),
+            defaults, nested, not any(nested) and all(d is None for d in defaults),
+        )
+        if len(_layouts_by_schema) >= _MAX_LAYOUTS:
+            _layouts_by_schema.clear()
+        _layouts_by_schema[schema] = equal
+    found = _layouts[id(schema)] = Layout(schema, equal.columns, equal.defaults, equal.nested,
+                                          equal.plain)
+    return found
 
 
 def _fields(schema: Schema | None, value: object, what: str) -> list[Field]:
     """Each field of a struct or dict value as a column and its value."""
     if isinstance(value, Struct):
-        layout = _layout(value.schema)
+        fields = layout(value.schema)
         out: list[Field] = []
         for column, default, nested, (_name, item) in zip(
-            layout.columns, layout.defaults, layout.nested, value.items(), strict=True
+            fields.columns, fields.defaults, fields.nested, value.items(), strict=True
         ):
             present = default if item is None else item
-            out.append((column, _storable(present) if nested else present))
+            out.append((column, storable(present) if nested else present))
         return out
     if isinstance(value, dict):
-        return [(ColumnSpec(str(k), _python_pg_type(v), True), _storable(v))
+        return [(ColumnSpec(str(k), _python_pg_type(v), True), storable(v))
                 for k, v in value.items()]
     raise DataException(
         f"the record {what} must be a struct or a map to be written to a table, "
@@ -128,7 +138,7 @@ def _fields(schema: Schema | None, value: object, what: str) -> list[Field]:
     )
 
 
-def _storable(value: object) -> object:
+def storable(value: object) -> object:
     """jsonb text for nested values; everything else as psycopg adapts it."""
     if isinstance(value, Struct | dict | list):
         return json.dumps(_jsonable(value), default=str)

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from kanal_connect.api import SinkTask, SinkTaskContext
 from kanal_connect.connectors.postgres.sink.config import OFFSETS_TABLE, SinkConfig, parse_config
+from kanal_connect.connectors.postgres.sink.row_plan import RowPlans
 from kanal_connect.connectors.postgres.sink.rows import SinkRow, to_row
 from kanal_connect.connectors.postgres.sink.tables import Conn, TableCache, ensure_offsets_table
 from kanal_connect.connectors.postgres.sink.writer import Stages, write_batch
@@ -35,6 +36,7 @@ class PostgresSinkTask(SinkTask):
         self._context: SinkTaskContext | None = None
         self._conn: Conn | None = None
         self._tables: TableCache | None = None
+        self._plans: RowPlans | None = None
         self._stages = Stages()
         self._next: dict[TopicPartition, int] = {}  # stored in the table: the next to write
         self._buffer: list[SinkRecord] = []  # put but not yet written: at most a batch
@@ -46,6 +48,7 @@ class PostgresSinkTask(SinkTask):
         self._config = parse_config(props)
         self._context = context
         self._tables = TableCache(self._config)
+        self._plans = RowPlans(self._config)
         conn = await self._connection()
         await ensure_offsets_table(conn)
 
@@ -114,11 +117,13 @@ class PostgresSinkTask(SinkTask):
 
     def _rows(self, records: Sequence[SinkRecord]) -> tuple[list[SinkRow],
                                                             dict[TopicPartition, int]]:
-        assert self._config is not None
+        assert self._config is not None and self._plans is not None
         rows: list[SinkRow] = []
         next_offsets: dict[TopicPartition, int] = {}
+        table_for = self._config.table_for
         for record in records:
-            row = to_row(self._config, record)
+            row = (self._plans.to_row(record, table_for(record.topic))
+                   or to_row(self._config, record))
             if row is not None:
                 rows.append(row)
             next_offsets[_tp(record)] = record.kafka_offset + 1

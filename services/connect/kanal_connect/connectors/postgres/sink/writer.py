@@ -69,8 +69,13 @@ def collapse(rows: Sequence[SinkRow], keyed: bool) -> list[SinkRow]:
 
 def _groups(rows: Sequence[SinkRow]) -> dict[tuple[str, bool, tuple[str, ...]], list[SinkRow]]:
     groups: dict[tuple[str, bool, tuple[str, ...]], list[SinkRow]] = {}
+    # Rows of one schema share their columns tuple: name it once (the rows keep it alive,
+    # so its id is not reused during the call).
+    names_of: dict[int, tuple[str, ...]] = {}
     for row in rows:
-        names = tuple(c.name for c in row.columns)
+        names = names_of.get(id(row.columns))
+        if names is None:
+            names = names_of[id(row.columns)] = tuple(c.name for c in row.columns)
         groups.setdefault((row.table, row.delete, names), []).append(row)
     return groups
 
