@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import grpc
@@ -172,10 +173,9 @@ class RegistryServicer(registry_pb2_grpc.SchemaRegistryServicer):
     async def SetConfig(self, request: registry_pb2.SetConfigRequest,
                         context: Context) -> registry_pb2.ConfigResponse:
         async def op() -> registry_pb2.ConfigResponse:
-            level = CompatibilityLevel.parse(request.compatibility_level)
-            update = SubjectConfig(compatibility_level=level)
             return _config_response(
-                await self._registry.set_config(request.subject or None, update))
+                await self._registry.set_config(request.subject or None,
+                                                _config_update(request)))
         return await self._edge("SetConfig", context, op)
 
     async def DeleteConfig(self, request: registry_pb2.DeleteConfigRequest,
@@ -220,8 +220,28 @@ class RegistryServicer(registry_pb2_grpc.SchemaRegistryServicer):
         return await self._edge("CheckCompatibility", context, op)
 
 
+def _config_update(request: registry_pb2.SetConfigRequest) -> SubjectConfig:
+    """The fields a SetConfig request sets. An empty level leaves the level alone when some
+    other field is set; a request setting nothing names no valid level (42203)."""
+    others = SubjectConfig(
+        normalize=request.normalize if request.HasField("normalize") else None,
+        alias=request.alias if request.HasField("alias") else None,
+        compatibility_group=(request.compatibility_group
+                             if request.HasField("compatibility_group") else None),
+    )
+    if request.compatibility_level or others == SubjectConfig():
+        return replace(others,
+                       compatibility_level=CompatibilityLevel.parse(request.compatibility_level))
+    return others
+
+
 def _config_response(config: SubjectConfig) -> registry_pb2.ConfigResponse:
-    """The level of a config (the proto carries no other config field yet); a subject config
-    that sets other fields but no level answers an empty level."""
+    """A config's fields the proto carries (metadata and rule sets stay REST-only); a subject
+    config that sets other fields but no level answers an empty level."""
     level = config.compatibility_level
-    return registry_pb2.ConfigResponse(compatibility_level=level.value if level else "")
+    return registry_pb2.ConfigResponse(
+        compatibility_level=level.value if level else "",
+        normalize=config.normalize,
+        alias=config.alias,
+        compatibility_group=config.compatibility_group,
+    )

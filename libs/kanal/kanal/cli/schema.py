@@ -248,20 +248,32 @@ def check(
     "--set", "level", type=click.Choice(COMPATIBILITY_LEVELS, case_sensitive=False),
     help="Set the compatibility level (of SUBJECT, or the global one).",
 )  # fmt: skip
-@click.option("--delete", "remove", is_flag=True, help="Remove SUBJECT's own level.")
+@click.option("--normalize/--no-normalize", default=None,
+              help="Register and look up schemas normalized (Confluent's `normalize`).")
+@click.option("--delete", "remove", is_flag=True, help="Remove SUBJECT's own config.")
 @pass_registry
-def config(registry: RestClient, subject: str | None, level: str | None, remove: bool) -> None:
-    """Print (or --set, --delete) the compatibility level of SUBJECT or the global one."""
+def config(registry: RestClient, subject: str | None, level: str | None,
+           normalize: bool | None, remove: bool) -> None:
+    """Print (or --set, --normalize, --delete) the config of SUBJECT or the global one: every
+    field it sets, under Confluent's names; SUBJECT's unset fields come from the global one."""
     if remove:
-        if subject is None or level is not None:
-            raise click.UsageError("--delete needs a SUBJECT and no --set")
+        if subject is None or level is not None or normalize is not None:
+            raise click.UsageError("--delete needs a SUBJECT and neither --set nor --normalize")
         _run(registry, api.delete_config(subject))
-        level = _run(registry, api.get_config(subject, default_to_global=True))
-    elif level is not None:
-        level = _run(registry, api.set_config(level, subject))
-    else:
-        level = _run(registry, api.get_config(subject, default_to_global=True))
-    click.echo(level)
+    changes: dict[str, object] = {}
+    if level is not None:
+        changes["compatibility"] = level.upper()
+    if normalize is not None:
+        changes["normalize"] = normalize
+    if changes:
+        _run(registry, api.update_config_settings(changes, subject))
+    settings = _run(registry, api.config_settings(subject, default_to_global=True))
+    click.echo(render_pairs((name, _config_value(value)) for name, value in settings.items()))
+
+
+def _config_value(value: object) -> str:
+    """A config field as JSON writes it (`true`, not Python's `True`; objects compact)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
 @schema.command()

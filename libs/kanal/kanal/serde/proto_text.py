@@ -4,9 +4,11 @@ Schema registries store Protobuf schemas as .proto text (what Confluent's Java s
 registers, what `kanal schema get` shows, what compatibility checks parse). A Python message
 class carries only its compiled descriptor, so the text is printed back from it: syntax,
 package, imports, messages (fields, maps, oneofs, proto3 `optional`, nested types, reserved),
-enums and services. Options other than `packed`, `deprecated` and `default` are left out:
-they change generated code, not the bytes on the wire. Type references are printed fully
-qualified (leading dot), which the .proto grammar accepts anywhere.
+enums and services. Options with a plain value (file, message, field, enum and enum value
+options, `default`, a `json_name` other than protoc's own) are printed, so the text names the
+same file as the base64 descriptor confluent-kafka registers for it; custom (extension)
+options are left out. Type references are printed fully qualified (leading dot), which the
+.proto grammar accepts anywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 from collections.abc import Iterable
 
 from google.protobuf import descriptor_pb2
+from google.protobuf.message import Message
 
 from kanal.errors import SerializationError
 
@@ -39,6 +42,7 @@ def proto_text(file: descriptor_pb2.FileDescriptorProto) -> str:
     if file.package:
         lines.append(f"package {file.package};")
     lines += [f'import "{dependency}";' for dependency in file.dependency]
+    lines += [f"option {option};" for option in _options(file.options)]
     for message in file.message_type:
         lines += _message(message, syntax, 0)
     for enum in file.enum_type:
@@ -53,6 +57,7 @@ def _message(message: descriptor_pb2.DescriptorProto, syntax: str, depth: int) -
     inner = _INDENT * (depth + 1)
     maps = {nested.name: nested for nested in message.nested_type if nested.options.map_entry}
     lines = [f"{pad}message {message.name} {{"]
+    lines += [f"{inner}option {option};" for option in _options(message.options)]
     fields = _FieldPrinter(message, syntax, maps, inner)
     # Nested messages keep their order: protoc adds a map's entry type where the map field is
     # declared, and Protobuf message indexes count the entries, so the fields declared before
@@ -141,10 +146,9 @@ def _field(
     options = []
     if field.HasField("default_value"):
         options.append(f"default = {_default(field)}")
-    if field.options.HasField("packed"):
-        options.append(f"packed = {str(field.options.packed).lower()}")
-    if field.options.deprecated:
-        options.append("deprecated = true")
+    options += _options(field.options)
+    if field.HasField("json_name") and field.json_name != _default_json_name(field.name):
+        options.append(f"json_name = {json.dumps(field.json_name)}")
     suffix = f" [{', '.join(options)}]" if options else ""
     return f"{label}{kind} {field.name} = {field.number}{suffix};"
 
@@ -174,9 +178,11 @@ def _default(field: descriptor_pb2.FieldDescriptorProto) -> str:
 def _enum(enum: descriptor_pb2.EnumDescriptorProto, depth: int) -> list[str]:
     pad, inner = _INDENT * depth, _INDENT * (depth + 1)
     lines = [f"{pad}enum {enum.name} {{"]
-    if enum.options.allow_alias:
-        lines.append(f"{inner}option allow_alias = true;")
-    lines += [f"{inner}{value.name} = {value.number};" for value in enum.value]
+    lines += [f"{inner}option {option};" for option in _options(enum.options)]
+    for value in enum.value:
+        options = _options(value.options)
+        suffix = f" [{', '.join(options)}]" if options else ""
+        lines.append(f"{inner}{value.name} = {value.number}{suffix};")
     lines += _reserved(enum.reserved_range, enum.reserved_name, inner, exclusive_end=False)
     lines.append(f"{pad}}}")
     return lines
@@ -207,3 +213,28 @@ def _service(service: descriptor_pb2.ServiceDescriptorProto) -> list[str]:
         lines.append(f"{_INDENT}rpc {method.name} ({request}) returns ({response});")
     lines.append("}")
     return lines
+
+
+def _options(options: Message) -> list[str]:
+    """`name = value` of each option set with a plain value; extensions (custom options) and
+    `uninterpreted_option` have no such rendering."""
+    rendered = []
+    for field, value in options.ListFields():
+        if field.is_extension or field.is_repeated:
+            continue
+        if field.enum_type is not None:
+            text = field.enum_type.values_by_number[value].name
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        rendered.append(f"{field.name} = {text}")
+    return rendered
+
+
+def _default_json_name(name: str) -> str:
+    """protoc's JSON name: underscores dropped, the letter after each one upper case."""
+    parts = name.split("_")
+    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])

@@ -450,19 +450,41 @@ class SetConfigRequest(_message.Message):
 
     SUBJECT_FIELD_NUMBER: _builtins.int
     COMPATIBILITY_LEVEL_FIELD_NUMBER: _builtins.int
+    NORMALIZE_FIELD_NUMBER: _builtins.int
+    ALIAS_FIELD_NUMBER: _builtins.int
+    COMPATIBILITY_GROUP_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     compatibility_level: _builtins.str
+    """Empty: leave the level as it is (then at least one field below must be set)."""
+    normalize: _builtins.bool
+    """Confluent's other /config fields; unset ones keep their stored value."""
+    alias: _builtins.str
+    compatibility_group: _builtins.str
     def __init__(
         self,
         *,
         subject: _builtins.str = ...,
         compatibility_level: _builtins.str = ...,
+        normalize: _builtins.bool | None = ...,
+        alias: _builtins.str | None = ...,
+        compatibility_group: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alias", b"_alias", "_compatibility_group", b"_compatibility_group", "_normalize", b"_normalize", "alias", b"alias", "compatibility_group", b"compatibility_group", "normalize", b"normalize"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["compatibility_level", b"compatibility_level", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alias", b"_alias", "_compatibility_group", b"_compatibility_group", "_normalize", b"_normalize", "alias", b"alias", "compatibility_group", b"compatibility_group", "compatibility_level", b"compatibility_level", "normalize", b"normalize", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__alias: _TypeAlias = _typing.Literal["alias"]  # noqa: Y015
+    _WhichOneofArgType__alias: _TypeAlias = _typing.Literal["_alias", b"_alias"]  # noqa: Y015
+    _WhichOneofReturnType__compatibility_group: _TypeAlias = _typing.Literal["compatibility_group"]  # noqa: Y015
+    _WhichOneofArgType__compatibility_group: _TypeAlias = _typing.Literal["_compatibility_group", b"_compatibility_group"]  # noqa: Y015
+    _WhichOneofReturnType__normalize: _TypeAlias = _typing.Literal["normalize"]  # noqa: Y015
+    _WhichOneofArgType__normalize: _TypeAlias = _typing.Literal["_normalize", b"_normalize"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__alias) -> _WhichOneofReturnType__alias | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__compatibility_group) -> _WhichOneofReturnType__compatibility_group | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__normalize) -> _WhichOneofReturnType__normalize | None: ...
 
 Global___SetConfigRequest: _TypeAlias = SetConfigRequest  # noqa: Y015
 
@@ -490,17 +512,38 @@ class ConfigResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMPATIBILITY_LEVEL_FIELD_NUMBER: _builtins.int
+    NORMALIZE_FIELD_NUMBER: _builtins.int
+    ALIAS_FIELD_NUMBER: _builtins.int
+    COMPATIBILITY_GROUP_FIELD_NUMBER: _builtins.int
     compatibility_level: _builtins.str
+    """Empty when the config sets no level (a subject config with other fields only)."""
+    normalize: _builtins.bool
+    alias: _builtins.str
+    compatibility_group: _builtins.str
     def __init__(
         self,
         *,
         compatibility_level: _builtins.str = ...,
+        normalize: _builtins.bool | None = ...,
+        alias: _builtins.str | None = ...,
+        compatibility_group: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_alias", b"_alias", "_compatibility_group", b"_compatibility_group", "_normalize", b"_normalize", "alias", b"alias", "compatibility_group", b"compatibility_group", "normalize", b"normalize"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["compatibility_level", b"compatibility_level"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_alias", b"_alias", "_compatibility_group", b"_compatibility_group", "_normalize", b"_normalize", "alias", b"alias", "compatibility_group", b"compatibility_group", "compatibility_level", b"compatibility_level", "normalize", b"normalize"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__alias: _TypeAlias = _typing.Literal["alias"]  # noqa: Y015
+    _WhichOneofArgType__alias: _TypeAlias = _typing.Literal["_alias", b"_alias"]  # noqa: Y015
+    _WhichOneofReturnType__compatibility_group: _TypeAlias = _typing.Literal["compatibility_group"]  # noqa: Y015
+    _WhichOneofArgType__compatibility_group: _TypeAlias = _typing.Literal["_compatibility_group", b"_compatibility_group"]  # noqa: Y015
+    _WhichOneofReturnType__normalize: _TypeAlias = _typing.Literal["normalize"]  # noqa: Y015
+    _WhichOneofArgType__normalize: _TypeAlias = _typing.Literal["_normalize", b"_normalize"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__alias) -> _WhichOneofReturnType__alias | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__compatibility_group) -> _WhichOneofReturnType__compatibility_group | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__normalize) -> _WhichOneofReturnType__normalize | None: ...
 
 Global___ConfigResponse: _TypeAlias = ConfigResponse  # noqa: Y015
 

@@ -1,6 +1,7 @@
 """The interop tests' message classes, compiled by protoc (grpcio-tools) from protos/ at test
 time: `kanal_interop/order.proto` imports a sibling file (a schema reference to another
-subject) and google/protobuf/timestamp.proto (a well-known type every registry knows)."""
+subject) and google/protobuf/timestamp.proto (a well-known type every registry knows);
+`kanal_interop/options.proto` sets file, message, field, enum and enum value options."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from types import ModuleType
 from grpc_tools import protoc
 
 PROTOS = Path(__file__).parent / "protos"
-_FILES = ("kanal_interop/money.proto", "kanal_interop/order.proto")
+_FILES = ("kanal_interop/money.proto", "kanal_interop/order.proto", "kanal_interop/options.proto")
 
 
 def compiled_modules(out: Path) -> tuple[ModuleType, ModuleType]:
@@ -29,3 +30,9 @@ def compiled_modules(out: Path) -> tuple[ModuleType, ModuleType]:
             raise RuntimeError(f"protoc failed with status {status}")
         sys.path.insert(0, str(out))
     return importlib.import_module(name), importlib.import_module("kanal_interop.money_pb2")
+
+
+def options_module(out: Path) -> ModuleType:
+    """`kanal_interop.options_pb2`, compiled with the others."""
+    compiled_modules(out)
+    return importlib.import_module("kanal_interop.options_pb2")

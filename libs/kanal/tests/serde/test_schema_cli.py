@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from kanal.cli.main import cli
@@ -67,12 +68,32 @@ def test_register_evolve_check_and_read(
     assert json.loads(ok(kanal(url, "get", subject, "--schema-only"))) == V2
 
 
+def test_config_shows_and_sets_normalize_without_a_level(
+    registry_cluster: DevCluster, unique: Namer
+) -> None:
+    url, subject = registry_cluster.registry_url, unique("cli")
+    alias = unique("cli-alias")
+    put = httpx.put(f"{url}/config/{subject}", json={"alias": alias}, timeout=10)
+    assert put.status_code == 200, put.text
+    shown = ok(kanal(url, "config", subject)).splitlines()
+    assert f"alias:              {alias}" in shown
+    assert "compatibilityLevel: BACKWARD" in shown  # the global level fills the unset one
+    normalized = ok(kanal(url, "config", subject, "--normalize")).splitlines()
+    assert "normalize:          true" in normalized
+    assert httpx.get(f"{url}/config/{subject}", timeout=10).json() == {
+        "alias": alias, "normalize": True}
+    ok(kanal(url, "config", subject, "--no-normalize", "--set", "none"))
+    assert httpx.get(f"{url}/config/{subject}", timeout=10).json() == {
+        "alias": alias, "normalize": False, "compatibilityLevel": "NONE"}
+    assert kanal(url, "config", "--delete", "--normalize").exit_code == 2
+
+
 def test_config_mode_and_delete(registry_cluster: DevCluster, unique: Namer) -> None:
     url, subject = registry_cluster.registry_url, unique("cli")
     ok(kanal(url, "register", subject, "--schema", '"string"'))
-    assert ok(kanal(url, "config", subject, "--set", "full")) == "FULL\n"
-    assert ok(kanal(url, "config", subject)) == "FULL\n"
-    assert ok(kanal(url, "config", subject, "--delete")) == "BACKWARD\n"
+    assert ok(kanal(url, "config", subject, "--set", "full")) == "compatibilityLevel: FULL\n"
+    assert ok(kanal(url, "config", subject)) == "compatibilityLevel: FULL\n"
+    assert ok(kanal(url, "config", subject, "--delete")) == "compatibilityLevel: BACKWARD\n"
     assert ok(kanal(url, "mode")) == "READWRITE\n"
     assert ok(kanal(url, "delete", subject)) == f"{subject}: deleted version(s) 1.\n"
     assert ok(kanal(url, "delete", subject, "--permanent")).startswith(f"{subject}: permanently")

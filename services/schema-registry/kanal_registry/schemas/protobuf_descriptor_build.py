@@ -38,6 +38,12 @@ _LABELS = {"repeated": F.LABEL_REPEATED, "required": F.LABEL_REQUIRED}
 
 
 def serialized_descriptor(tree: ast.File, model: ProtoFile, *, name: str = "default") -> str:
+    descriptor = file_descriptor(tree, model, name=name)
+    return base64.standard_b64encode(descriptor.SerializeToString()).decode("ascii")
+
+
+def file_descriptor(tree: ast.File, model: ProtoFile, *, name: str = "default"
+                    ) -> descriptor_pb2.FileDescriptorProto:
     file = descriptor_pb2.FileDescriptorProto(name=name, package=model.package or None)
     if model.syntax == "proto3":
         file.syntax = "proto3"
@@ -56,7 +62,7 @@ def serialized_descriptor(tree: ast.File, model: ProtoFile, *, name: str = "defa
             file.enum_type.append(_enum(element))
         elif isinstance(element, ast.Service):
             file.service.append(_service(element, model))
-    return base64.standard_b64encode(file.SerializeToString()).decode("ascii")
+    return file
 
 
 class _Builder:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import FieldDescriptor
@@ -50,83 +50,95 @@ def descriptor_from_base64(text: str) -> descriptor_pb2.FileDescriptorProto:
 
 
 def proto_text(file: descriptor_pb2.FileDescriptorProto) -> str:
+    """The file in Confluent's layout (`ProtobufSchemaUtils.toString`): sections separated by
+    a blank line, messages before enums, options sorted by name as its normalized form sorts
+    them, so that neither option order nor formatting changes the text."""
     syntax = file.syntax or "proto2"
     if syntax not in ("proto2", "proto3"):
         raise InvalidSchema(f"Invalid Protobuf schema: syntax {syntax!r} in a descriptor")
-    lines = [f'syntax = "{syntax}";']
-    if file.package:
-        lines.append(f"package {file.package};")
+    if file.extension:
+        raise InvalidSchema("Invalid Protobuf schema: extensions cannot be registered")
+    head = [f'syntax = "{syntax}";'] + ([f"package {file.package};"] if file.package else [])
+    imports = []
     for index, dependency in enumerate(file.dependency):
         kind = ("public " if index in file.public_dependency
                 else "weak " if index in file.weak_dependency else "")
-        lines.append(f'import {kind}"{dependency}";')
-    lines += [f"option {option};" for option in _options(file.options)]
-    if file.extension:
-        raise InvalidSchema("Invalid Protobuf schema: extensions cannot be registered")
+        imports.append(f'import {kind}"{dependency}";')
     renderer = _Renderer(proto3=syntax == "proto3")
-    for message in file.message_type:
-        lines += renderer.message(message, indent="")
-    for enum in file.enum_type:
-        lines += renderer.enum(enum, indent="")
-    for service in file.service:
-        lines += _service(service)
-    return "\n".join(lines) + "\n"
+    types = [line for message in file.message_type for line in renderer.message(message)]
+    types += [line for enum in file.enum_type for line in renderer.enum(enum)]
+    services = [line for service in file.service for line in _service(service)]
+    sections = [head, imports, _option_lines(file.options), types, services]
+    return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return ["  " + line for line in lines]
+
+
+def _block(opening: str, sections: list[list[str]], *, separate: bool = True) -> list[str]:
+    """`opening {`, the non-empty sections indented (a blank line between them), `}`."""
+    lines = [f"{opening} {{"]
+    for section in (s for s in sections if s):
+        if separate and len(lines) > 1:
+            lines.append("")
+        lines += _indented(section)
+    return [*lines, "}"]
 
 
 class _Renderer:
     def __init__(self, *, proto3: bool) -> None:
         self._proto3 = proto3
 
-    def message(self, message: descriptor_pb2.DescriptorProto, indent: str) -> list[str]:
+    def message(self, message: descriptor_pb2.DescriptorProto) -> list[str]:
         if message.extension or message.extension_range:
             raise InvalidSchema(f"Invalid Protobuf schema: {message.name} uses extensions")
-        inner = indent + "  "
         entries = {n.name: n for n in message.nested_type if n.options.map_entry}
-        lines = [f"{indent}message {message.name} {{"]
-        lines += [f"{inner}option {option};" for option in _options(message.options)]
-        fields = iter(self._fields(message, inner, entries))
-        # protoc lists a map's entry type among the nested messages where the map field is
-        # declared, and message indexes count those entries: each nested message prints after
-        # the fields declared before it, so parsing the text back gives the same order.
+        plain, oneofs = self._fields(message, entries)
+        # Confluent prints the fields, then the oneofs, then the nested types. Message indexes
+        # count each map field's entry type among the nested messages, where protoc declared
+        # it: a nested message declared before a map field therefore prints before that field
+        # (after the fields declared earlier), so parsing the text back gives protoc's order.
+        body: list[str] = []
+        pending: list[descriptor_pb2.DescriptorProto] = []
         for nested in message.nested_type:
-            if nested.name in entries:
-                for field, rendered in fields:
-                    lines += rendered
-                    if field.type_name.endswith(f".{message.name}.{nested.name}"):
-                        break
-            else:
-                lines += self.message(nested, inner)
-        for _field, rendered in fields:
-            lines += rendered
-        for enum in message.enum_type:
-            lines += self.enum(enum, inner)
-        lines += _reserved(message.reserved_range, message.reserved_name, inner, inclusive=False)
-        lines.append(f"{indent}}}")
-        return lines
+            if nested.name not in entries:
+                pending.append(nested)
+                continue
+            if not pending:
+                continue
+            while plain and not plain[0][0].type_name.endswith(f".{message.name}.{nested.name}"):
+                body += plain.pop(0)[1]
+            body += [line for done in pending for line in self.message(done)]
+            pending = []
+        body += [line for _field, lines in plain for line in lines]
+        nested_types = [line for done in pending for line in self.message(done)]
+        nested_types += [line for enum in message.enum_type for line in self.enum(enum)]
+        reserved = _reserved(message.reserved_range, message.reserved_name, inclusive=False)
+        return _block(f"message {message.name}", [
+            reserved, _option_lines(message.options), body, oneofs, nested_types])
 
-    def _fields(self, message: descriptor_pb2.DescriptorProto, inner: str,
+    def _fields(self, message: descriptor_pb2.DescriptorProto,
                 entries: dict[str, descriptor_pb2.DescriptorProto],
-                ) -> Iterator[tuple[descriptor_pb2.FieldDescriptorProto, list[str]]]:
-        """Each field with its lines; a oneof's block comes with its first member."""
+                ) -> tuple[list[tuple[descriptor_pb2.FieldDescriptorProto, list[str]]],
+                           list[str]]:
+        """The plain fields, each with its lines, and the lines of the (real) oneofs."""
         real_oneofs = {f.oneof_index for f in message.field
                        if f.HasField("oneof_index") and not f.proto3_optional}
-        opened: set[int] = set()
-        for field in message.field:
-            if not (field.HasField("oneof_index") and field.oneof_index in real_oneofs):
-                yield field, [self.field(field, inner, entries, in_oneof=False)]
-                continue
-            if field.oneof_index in opened:
-                continue
-            opened.add(field.oneof_index)
-            block = [f"{inner}oneof {message.oneof_decl[field.oneof_index].name} {{"]
-            block += [self.field(member, inner + "  ", entries, in_oneof=True)
-                      for member in message.field
-                      if member.HasField("oneof_index")
-                      and member.oneof_index == field.oneof_index]
-            yield field, [*block, f"{inner}}}"]
+        plain = [(field, self.field(field, entries, in_oneof=False)) for field in message.field
+                 if not (field.HasField("oneof_index") and field.oneof_index in real_oneofs)]
+        oneofs: list[str] = []
+        for index in sorted(real_oneofs):
+            members = [line for member in message.field
+                       if member.HasField("oneof_index") and member.oneof_index == index
+                       for line in self.field(member, entries, in_oneof=True)]
+            oneofs += _block(f"oneof {message.oneof_decl[index].name}", [
+                _option_lines(message.oneof_decl[index].options), members])
+        return plain, oneofs
 
-    def field(self, field: descriptor_pb2.FieldDescriptorProto, indent: str,
-              entries: dict[str, descriptor_pb2.DescriptorProto], *, in_oneof: bool) -> str:
+    def field(self, field: descriptor_pb2.FieldDescriptorProto,
+              entries: dict[str, descriptor_pb2.DescriptorProto], *, in_oneof: bool
+              ) -> list[str]:
         if field.type == F.TYPE_GROUP:
             raise InvalidSchema(f"Invalid Protobuf schema: group {field.name} in a descriptor")
         entry = entries.get(field.type_name.rsplit(".", 1)[-1])
@@ -137,10 +149,10 @@ class _Renderer:
             declared = f"{self._label(field, in_oneof)}{_type(field)} {field.name} = {field.number}"
         options = _options(field.options)
         if field.HasField("default_value"):
-            options.insert(0, f"default = {_default(field)}")
+            options.append(f"default = {_default(field)}")
         if field.HasField("json_name") and field.json_name != json_name(field.name):
             options.append(f"json_name = {_quote(field.json_name)}")
-        return f"{indent}{declared}{' [' + ', '.join(options) + ']' if options else ''};"
+        return _with_options(declared, options)
 
     def _label(self, field: descriptor_pb2.FieldDescriptorProto, in_oneof: bool) -> str:
         if field.label == F.LABEL_REPEATED:
@@ -151,28 +163,35 @@ class _Renderer:
             return ""
         return "optional "
 
-    def enum(self, enum: descriptor_pb2.EnumDescriptorProto, indent: str) -> list[str]:
-        inner = indent + "  "
-        lines = [f"{indent}enum {enum.name} {{"]
-        lines += [f"{inner}option {option};" for option in _options(enum.options)]
-        for value in enum.value:
-            options = _options(value.options)
-            suffix = f" [{', '.join(options)}]" if options else ""
-            lines.append(f"{inner}{value.name} = {value.number}{suffix};")
-        lines += _reserved(enum.reserved_range, enum.reserved_name, inner, inclusive=True)
-        lines.append(f"{indent}}}")
-        return lines
+    def enum(self, enum: descriptor_pb2.EnumDescriptorProto) -> list[str]:
+        values = [line for value in enum.value for line in _with_options(
+            f"{value.name} = {value.number}", _options(value.options))]
+        reserved = _reserved(enum.reserved_range, enum.reserved_name, inclusive=True)
+        return _block(f"enum {enum.name}", [_option_lines(enum.options) + values, reserved])
+
+
+def _with_options(declared: str, options: list[str]) -> list[str]:
+    """A field or enum value: one option inline, several one a line (Confluent's layout)."""
+    options.sort()
+    if len(options) <= 1:
+        return [f"{declared}{' [' + options[0] + ']' if options else ''};"]
+    listed = [f"  {option}," for option in options]
+    listed[-1] = listed[-1].rstrip(",")
+    return [f"{declared} [", *listed, "];"]
+
+
+def _option_lines(options: Message) -> list[str]:
+    return [f"option {option};" for option in sorted(_options(options))]
 
 
 def _service(service: descriptor_pb2.ServiceDescriptorProto) -> list[str]:
-    lines = [f"service {service.name} {{"]
+    rpcs = []
     for method in service.method:
         streams = ("stream " if method.client_streaming else "",
                    "stream " if method.server_streaming else "")
-        lines.append(f"  rpc {method.name} ({streams[0]}{method.input_type}) returns "
-                     f"({streams[1]}{method.output_type});")
-    lines.append("}")
-    return lines
+        rpcs.append(f"rpc {method.name} ({streams[0]}{method.input_type}) returns "
+                    f"({streams[1]}{method.output_type});")
+    return _block(f"service {service.name}", [_option_lines(service.options), rpcs])
 
 
 def _type(field: descriptor_pb2.FieldDescriptorProto) -> str:
@@ -181,14 +200,14 @@ def _type(field: descriptor_pb2.FieldDescriptorProto) -> str:
 
 def _reserved(ranges: Sequence[descriptor_pb2.DescriptorProto.ReservedRange]
               | Sequence[descriptor_pb2.EnumDescriptorProto.EnumReservedRange],
-              names: Sequence[str], indent: str, *, inclusive: bool) -> list[str]:
+              names: Sequence[str], *, inclusive: bool) -> list[str]:
     spans = []
     for span in ranges:
         last = span.end if inclusive else span.end - 1
         spans.append(str(span.start) if last == span.start else f"{span.start} to {last}")
-    lines = [f"{indent}reserved {', '.join(spans)};"] if spans else []
+    lines = [f"reserved {', '.join(spans)};"] if spans else []
     if names:
-        lines.append(f"{indent}reserved {', '.join(_quote(n) for n in names)};")
+        lines.append(f"reserved {', '.join(_quote(n) for n in names)};")
     return lines
 
 

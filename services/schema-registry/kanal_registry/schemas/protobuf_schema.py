@@ -26,6 +26,8 @@ from kanal_registry.schema_types import (
     SchemaType,
     resolve_reference_texts,
 )
+from kanal_registry.schemas.protobuf_descriptor_build import file_descriptor
+from kanal_registry.schemas.protobuf_descriptor_text import proto_text
 from kanal_registry.schemas.protobuf_model import ProtoFile, build_model
 from kanal_registry.schemas.protobuf_well_known import is_well_known
 from kanal_registry.schemas.text_errors import resolved_references
@@ -47,12 +49,12 @@ class ProtobufSchema:
         return SchemaType.PROTOBUF
 
     def canonical_form(self) -> str:
-        """The file as the generator prints it without comments: layout-independent."""
-        tree = _without_comments(self.tree)
-        assert isinstance(tree, ast.File)
-        return Generator().generate(tree)
+        """The text the registry stores and identifies this file by (see the module doc)."""
+        return canonical_text(self.text, self.tree, self.model)
 
     def normalize(self) -> ParsedSchema:
+        """The canonical form already orders options and qualifies every type name, which is
+        what Confluent's normalization adds that matters for identity."""
         return dataclasses.replace(self, text=self.canonical_form())
 
     def message_names(self) -> list[str]:
@@ -128,6 +130,52 @@ def parse_proto_text(text: str, *, where: str) -> ast.File:
     except (RecursionError, ValueError, TypeError, AttributeError) as exc:
         # The tree builder converts literals (numbers, names) with plain Python calls.
         raise InvalidSchema(f"Invalid Protobuf {where}: {type(exc).__name__}: {exc}") from None
+
+
+def canonical_text(text: str, tree: ast.File, model: ProtoFile) -> str:
+    """The file rebuilt as protoc's descriptor and printed back in Confluent's layout, so the
+    same file reads the same whatever its formatting, comments, option order, type-name
+    qualification, or whether it came as text or as a base64 descriptor. A file the descriptor
+    built here cannot carry whole (an edition, extensions, groups, custom `(extension)`
+    options, options of services, methods or oneofs) keeps the parser's printing of its text
+    without comments instead, which still ignores layout and loses nothing; one with groups,
+    whose label that printing drops, keeps its text as given."""
+    if model.syntax in ("proto2", "proto3") and not _beyond_descriptor(tree, in_options=False):
+        return proto_text(file_descriptor(tree, model))
+    if _holds(tree, ast.Group):
+        return text
+    plain = _without_comments(tree)
+    assert isinstance(plain, ast.File)
+    return Generator().generate(plain)
+
+
+_WITHOUT_DESCRIPTOR = (ast.Extension, ast.ExtensionRange, ast.Group)
+_OPTIONS_NOT_CARRIED = (ast.Service, ast.Method, ast.OneOf)
+
+
+def _beyond_descriptor(node: object, *, in_options: bool) -> bool:
+    """Whether `node` holds something `file_descriptor` leaves out (see canonical_text)."""
+    if isinstance(node, _WITHOUT_DESCRIPTOR):
+        return True
+    if isinstance(node, ast.Option):
+        return in_options or node.name.startswith("(")
+    in_options = in_options or isinstance(node, _OPTIONS_NOT_CARRIED)
+    if isinstance(node, list):
+        return any(_beyond_descriptor(item, in_options=in_options) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return any(_beyond_descriptor(getattr(node, f.name), in_options=in_options)
+                   for f in dataclasses.fields(node))
+    return False
+
+
+def _holds(node: object, kind: type) -> bool:
+    if isinstance(node, kind):
+        return True
+    if isinstance(node, list):
+        return any(_holds(item, kind) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return any(_holds(getattr(node, f.name), kind) for f in dataclasses.fields(node))
+    return False
 
 
 def _without_comments(node: object) -> object:

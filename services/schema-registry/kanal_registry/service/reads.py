@@ -5,6 +5,7 @@ from __future__ import annotations
 from kanal_registry.compatibility import DEFAULT_LEVEL, CompatibilityLevel, check
 from kanal_registry.errors import (
     InvalidVersion,
+    RegistryError,
     SchemaNotFound,
     SubjectCompatibilityNotConfigured,
     SubjectModeNotConfigured,
@@ -50,6 +51,9 @@ class RegistryReads:
     def __init__(self, state: RegistryState, parser: SchemaParser) -> None:
         self.state = state
         self.parser = parser
+        # Content-addressed (a content never changes meaning), so never stale; it holds one
+        # entry per Protobuf content ever asked about, which stored contents bound.
+        self._identities: dict[SchemaContent, SchemaContent] = {}
 
     # ---- subjects and versions ------------------------------------------------------------
 
@@ -101,11 +105,37 @@ class RegistryReads:
         normalize = normalize or self.normalizes(subject)
         wanted = self.content_of(request, normalize=normalize)
         for stored in reversed(candidates):
-            if SchemaContent.of(stored) == wanted:
+            if self.identity(SchemaContent.of(stored)) == wanted:
                 return stored
             if normalize and self.normalized(stored) == wanted:
                 return stored
         raise SchemaNotFound("Schema not found")
+
+    def identity(self, content: SchemaContent) -> SchemaContent:
+        """The content a stored schema is identified by: itself, except a Protobuf file stored
+        before the registry stored canonical text, which is identified by its canonical text
+        (a stored text that no longer parses keeps its own)."""
+        if content.schema_type is not SchemaType.PROTOBUF:
+            return content
+        found = self._identities.get(content)
+        if found is None:
+            try:
+                canonical = self.parser.parse(content).canonical_form()
+            except RegistryError:
+                canonical = content.schema
+            found = SchemaContent(content.schema_type, canonical, content.references)
+            self._identities[content] = found
+        return found
+
+    def id_of(self, content: SchemaContent) -> int | None:
+        """The id of a stored schema identified by `content` (a request's, in stored form)."""
+        known = self.state.id_of(content)
+        if known is not None or content.schema_type is not SchemaType.PROTOBUF:
+            return known
+        for schema_id, stored in self.state.contents():
+            if stored.schema_type is SchemaType.PROTOBUF and self.identity(stored) == content:
+                return schema_id
+        return None
 
     def content_of(self, request: SchemaRequest, *, normalize: bool) -> SchemaContent:
         parsed = self.parse(request, normalize=normalize)

@@ -6,9 +6,12 @@ subject-version once), as Confluent's server does.
 
 The text stored in `_schemas` is the registry's form of the schema: JSON schemas (AVRO, JSON)
 in compact JSON with their key order kept, as Confluent's `canonicalString()` writes them, so
-texts differing only in whitespace get one id; Protobuf text as given, or, when a client sent
-a base64 `FileDescriptorProto` (confluent-kafka's Protobuf serializer does), that descriptor
-rendered as .proto text; `format=serialized` reads turn it back into a descriptor.
+texts differing only in whitespace get one id; Protobuf files in their canonical rendering
+(`ProtobufSchema.canonical_form`: Confluent's layout, options sorted, type names qualified),
+whether they came as .proto text or as a base64 `FileDescriptorProto` (confluent-kafka's
+Protobuf serializer sends that), so both get one id; `format=serialized` reads turn it back
+into a descriptor. Records written before Protobuf text was canonical hold the text as given:
+they still load and read as stored, and `RegistryReads.identity` matches them to requests.
 """
 
 from __future__ import annotations
@@ -103,6 +106,6 @@ def formatted_text(parsed: ParsedSchema, fmt: str) -> str:
 def stored_text(parsed: ParsedSchema) -> str:
     """The text the registry stores and serves for `parsed` (see the module docstring)."""
     if parsed.schema_type is SchemaType.PROTOBUF:
-        return parsed.text
+        return parsed.canonical_form()
     assert isinstance(parsed, AvroSchema | JsonSchema)
     return json.dumps(parsed.document, separators=(",", ":"), ensure_ascii=False)

@@ -76,7 +76,7 @@ class WritePlanner:
         live = self._state.versions(subject, include_deleted=False)
         for stored in live:
             same_id = request.schema_id in (None, stored.schema_id)
-            same = SchemaContent.of(stored) == content or (
+            same = self._reads.identity(SchemaContent.of(stored)) == content or (
                 normalize and self._reads.normalized(stored) == content)
             if same and same_id:
                 return Plan([], Registered(stored.schema_id, stored.version, new=False))
@@ -90,6 +90,9 @@ class WritePlanner:
                     reasons=tuple(reasons),
                 )
         schema_id = self._schema_id(content, request.schema_id)
+        # An id keeps the text it was first stored with (a Protobuf id from before canonical
+        # text keeps its old text): the state ignores a record giving an id another content.
+        content = self._state.content(schema_id) or content
         version = self._version(subject, request.version)
         value = SchemaValue(subject, version, schema_id, content.schema_type, content.schema,
                             content.references)
@@ -99,11 +102,11 @@ class WritePlanner:
     def _schema_id(self, content: SchemaContent, wanted: int | None) -> SchemaId:
         if wanted is not None:
             known = self._state.content(wanted)
-            if known is not None and known != content:
+            if known is not None and self._reads.identity(known) != content:
                 raise OperationNotPermitted(
                     f"Overwrite new schema with id {wanted} is not permitted.")
             return SchemaId(wanted)
-        return self._state.id_of(content) or SchemaId(self._state.max_id + 1)
+        return SchemaId(self._reads.id_of(content) or self._state.max_id + 1)
 
     def _version(self, subject: str, wanted: int | None) -> int:
         every = self._state.versions(subject, include_deleted=True)

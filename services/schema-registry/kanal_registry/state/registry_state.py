@@ -159,6 +159,10 @@ class RegistryState:
     def id_of(self, content: SchemaContent) -> SchemaId | None:
         return self._ids.get(content)
 
+    def contents(self) -> list[tuple[SchemaId, SchemaContent]]:
+        """Every schema id in use with its content, lowest id first."""
+        return sorted(self._contents.items())
+
     def users(self, schema_id: int, *, include_deleted: bool) -> list[SchemaValue]:
         """Every subject-version registered with this id, by subject then version."""
         found = [self._subjects[s][v] for s, v in self._users.get(SchemaId(schema_id), ())]

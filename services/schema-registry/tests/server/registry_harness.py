@@ -25,10 +25,14 @@ class LocalRegistry:
         self.log: list[Record] = []
 
     def run(self, plan: Plan[_R]) -> _R:
-        for record in plan.records:
+        self.run_records(plan.records)
+        return plan.result
+
+    def run_records(self, records: list[Record]) -> None:
+        """Apply records as the reader would, e.g. ones an older registry wrote."""
+        for record in records:
             self.log.append(record)
             self.state.apply(record.key.encode(), record.value)
-        return plan.result
 
     def register(self, subject: str, schema: object, *, schema_type: SchemaType = SchemaType.AVRO,
                  references: tuple[SchemaReference, ...] = (), schema_id: int | None = None,

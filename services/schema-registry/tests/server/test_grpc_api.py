@@ -108,6 +108,26 @@ async def test_a_grpc_level_change_keeps_the_other_config_fields(
     assert error_code(bad.value) == 42203
 
 
+async def test_every_grpc_config_field_round_trips_with_rest(
+        stub: SchemaRegistryAsyncStub, registry: RegistryProcess) -> None:
+    set_all = registry_pb2.SetConfigRequest(subject="grpc-all", normalize=True, alias="other",
+                                            compatibility_group="app.version")
+    answer = await stub.SetConfig(set_all)
+    assert (answer.compatibility_level, answer.normalize, answer.alias) == ("", True, "other")
+    got = await stub.GetConfig(registry_pb2.GetConfigRequest(subject="grpc-all"))
+    assert got.HasField("normalize") and got.normalize
+    assert (got.alias, got.compatibility_group) == ("other", "app.version")
+    await stub.SetConfig(registry_pb2.SetConfigRequest(subject="grpc-all", normalize=False))
+    async with httpx.AsyncClient(base_url=registry.url) as rest:
+        assert (await rest.get("/config/grpc-all")).json() == {
+            "alias": "other", "normalize": False, "compatibilityGroup": "app.version"}
+        await rest.put("/config/grpc-bare", json={"compatibility": "NONE"})
+    bare = await stub.GetConfig(registry_pb2.GetConfigRequest(subject="grpc-bare"))
+    assert bare.compatibility_level == "NONE"
+    assert not (bare.HasField("normalize") or bare.HasField("alias")
+                or bare.HasField("compatibility_group"))
+
+
 async def test_errors_carry_confluents_code_in_the_trailer(
         stub: SchemaRegistryAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as missing:

@@ -88,7 +88,8 @@ def test_types_references_and_the_serialized_format(http: httpx.Client) -> None:
                                             "references": [reference]})["id"]
     assert http.get("/subjects/srf-money/versions/1/referencedby").json() == [order_id]
     assert http.get("/subjects/srf-order/versions/1/referencedby").json() == []
-    assert http.get(f"/schemas/ids/{money}").json()["schema"] == common
+    canonical = 'syntax = "proto3";\npackage srf;\n\nmessage Money {\n  int64 cents = 1;\n}\n'
+    assert http.get(f"/schemas/ids/{money}").json()["schema"] == canonical
 
     serialized = http.get(f"/schemas/ids/{order_id}", params={"format": "serialized"}).json()
     assert serialized["references"] == [reference]
