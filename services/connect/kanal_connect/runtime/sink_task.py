@@ -17,13 +17,12 @@ from kanal.client.records import LOG_APPEND_TIME, ConsumerRecord
 from kanal_connect.api import SinkTask
 from kanal_connect.data.record import SinkRecord
 from kanal_connect.errors import ConnectError, RetriableError
-from kanal_connect.runtime.converters import headers_from_kafka
+from kanal_connect.runtime.converters import headers_from_kafka, prepare_sink_batch
 from kanal_connect.runtime.error_handling import (
     ErrorSettings,
     FailureContext,
     Stage,
     ToleratedError,
-    as_operation,
 )
 from kanal_connect.runtime.sink_context import DeadLetterQueue, ErrantReporter, SinkContext
 from kanal_connect.runtime.task_base import TaskRunner, TaskSetup
@@ -109,6 +108,8 @@ class SinkTaskRunner(TaskRunner):
         assert self._consumer is not None and self._task is not None
         records: list[SinkRecord] = []
         self._originals.clear()
+        assert self.converters is not None
+        await prepare_sink_batch(self.converters, batches.values(), self.errors)
         for tp, consumed in batches.items():
             if not consumed:
                 continue
@@ -132,16 +133,18 @@ class SinkTaskRunner(TaskRunner):
         assert self.converters is not None and self._dlq is not None
         converters = self.converters
         topic = original.topic
-        where = {"topic": topic, "partition": original.partition, "offset": original.offset}
+
+        def where() -> dict[str, object]:
+            return {"topic": topic, "partition": original.partition, "offset": original.offset}
+
         stage = Stage.KEY_CONVERTER
         try:
-            key = await self.errors.execute(
-                as_operation(lambda: converters.key.to_connect(topic, original.key)), stage, where
+            key = await self.errors.run(
+                lambda: converters.key.to_connect(topic, original.key), stage, where
             )
             stage = Stage.VALUE_CONVERTER
-            value = await self.errors.execute(
-                as_operation(lambda: converters.value.to_connect(topic, original.value)),
-                stage, where,
+            value = await self.errors.run(
+                lambda: converters.value.to_connect(topic, original.value), stage, where
             )
             record = SinkRecord(
                 topic=topic, kafka_partition=original.partition, key_schema=key.schema,
@@ -154,9 +157,7 @@ class SinkTaskRunner(TaskRunner):
                 headers=headers_from_kafka(list(original.headers or ())),
             )
             stage = Stage.TRANSFORMATION
-            return await self.errors.execute(
-                as_operation(lambda: self.chain.apply(record)), stage, where
-            )
+            return await self.errors.run(lambda: self.chain.apply(record), stage, where)
         except ToleratedError as skipped:
             self.setup.metrics.record_failures.labels(*self.labels).inc()
             self.setup.metrics.records_skipped.labels(*self.labels).inc()
@@ -225,3 +226,5 @@ class SinkTaskRunner(TaskRunner):
                 await self._consumer.stop(autocommit=False)
         if self._dlq is not None:
             await self._dlq.close()
+        if self.converters is not None:
+            await self.converters.aclose()

@@ -23,8 +23,8 @@ from kanal_connect.api import (
 )
 from kanal_connect.data.record import SourceRecord
 from kanal_connect.errors import ConnectError, RetriableError
-from kanal_connect.runtime.converters import headers_to_kafka
-from kanal_connect.runtime.error_handling import Stage, ToleratedError, as_operation
+from kanal_connect.runtime.converters import headers_to_kafka, prepare_source_batch
+from kanal_connect.runtime.error_handling import Stage, ToleratedError
 from kanal_connect.runtime.task_base import TaskRunner, TaskSetup
 from kanal_connect.runtime.topic_creation import TopicCreator
 from kanal_connect.storage.offset_store import ConnectorOffsetReader, OffsetStore
@@ -79,8 +79,13 @@ class SourceTaskRunner(TaskRunner):
                 await asyncio.sleep(POLL_RETRY_BACKOFF_S)
                 continue
             self.setup.metrics.source_polled.labels(*self.labels).inc(len(records))
-            for record in records:
-                await self._send(record)
+            # Transform the whole batch first: a registry converter registers its distinct
+            # schemas once per batch, so the per-record conversion stays synchronous.
+            transformed = [await self._transform(record) for record in records]
+            assert self.converters is not None
+            await prepare_source_batch(self.converters, transformed, self.errors)
+            for record, result in zip(records, transformed, strict=True):
+                await self._send(record, result)
             # A busy task's awaits may all complete without suspending (buffer space, no
             # I/O): yield once per batch so heartbeats, REST and the other tasks still run.
             await asyncio.sleep(0)
@@ -93,29 +98,36 @@ class SourceTaskRunner(TaskRunner):
     async def on_pause(self) -> None:
         await self.commit_offsets()
 
-    async def _send(self, record: SourceRecord) -> None:
+    async def _transform(self, record: SourceRecord) -> SourceRecord | None:
+        """The record after the transformations; None when they dropped it, or when it
+        failed and is tolerated (its offset is still stored, in order)."""
+        try:
+            return await self.errors.run(lambda: self.chain.apply(record), Stage.TRANSFORMATION)
+        except ToleratedError:
+            self.setup.metrics.record_failures.labels(*self.labels).inc()
+            self.setup.metrics.records_skipped.labels(*self.labels).inc()
+            return None
+
+    async def _send(self, record: SourceRecord, transformed: SourceRecord | None) -> None:
         assert self._producer is not None and self.converters is not None
         converters = self.converters
+        if transformed is None:
+            self._in_flight.append((None, record))
+            return
         try:
-            transformed = await self.errors.execute(
-                as_operation(lambda: self.chain.apply(record)), Stage.TRANSFORMATION
-            )
-            if transformed is None:
-                self._in_flight.append((None, record))
-                return
             topic = transformed.topic
-            key = await self.errors.execute(
-                as_operation(lambda: converters.key.from_connect(
-                    topic, transformed.key_schema, transformed.key)),
+            key = await self.errors.run(
+                lambda: converters.key.from_connect(
+                    topic, transformed.key_schema, transformed.key),
                 Stage.KEY_CONVERTER,
             )
-            value = await self.errors.execute(
-                as_operation(lambda: converters.value.from_connect(
-                    topic, transformed.value_schema, transformed.value)),
+            value = await self.errors.run(
+                lambda: converters.value.from_connect(
+                    topic, transformed.value_schema, transformed.value),
                 Stage.VALUE_CONVERTER,
             )
-            headers = await self.errors.execute(
-                as_operation(lambda: headers_to_kafka(transformed.headers)), Stage.HEADER_CONVERTER
+            headers = await self.errors.run(
+                lambda: headers_to_kafka(transformed.headers), Stage.HEADER_CONVERTER
             )
         except ToleratedError:
             self.setup.metrics.record_failures.labels(*self.labels).inc()
@@ -159,4 +171,6 @@ class SourceTaskRunner(TaskRunner):
                 await self._task.stop()
         if self._producer is not None:
             await self._producer.stop()
+        if self.converters is not None:
+            await self.converters.aclose()
 

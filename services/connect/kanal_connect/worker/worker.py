@@ -6,6 +6,7 @@ change to `connect-status` with this worker's id and the current group generatio
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 
@@ -30,6 +31,9 @@ class Worker:
         statuses: StatusStore, metrics: ConnectMetrics, on_change: Callable[[], None],
     ) -> None:
         self.settings = settings
+        # Registry converters that name no schema.registry.url use the worker's.
+        self._converters = dataclasses.replace(
+            settings.converters, schema_registry_url=settings.schema_registry_url)
         self.plugins = plugins
         self.offsets = offsets
         self.statuses = statuses
@@ -99,7 +103,7 @@ class Worker:
         setup = TaskSetup(
             task_id=task, plugin=plugin, connector_props=dict(connector_props),
             task_props=dict(task_props), bootstrap=self.settings.bootstrap,
-            converters=self.settings.converters, report_status=self.report_task,
+            converters=self._converters, report_status=self.report_task,
             report_topic=self._report_topic, metrics=self.metrics,
             offset_flush_interval_s=self.settings.offset_flush_interval_ms / 1000,
         )
