@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 import traceback
+from collections.abc import Mapping
 
 from kanal import AIOConsumer, TopicPartition
 from kanal.client.records import LOG_APPEND_TIME, ConsumerRecord
@@ -107,7 +109,6 @@ class SinkTaskRunner(TaskRunner):
     async def _deliver(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         assert self._consumer is not None and self._task is not None
         records: list[SinkRecord] = []
-        self._originals.clear()
         assert self.converters is not None
         await prepare_sink_batch(self.converters, batches.values(), self.errors)
         for tp, consumed in batches.items():
@@ -191,6 +192,7 @@ class SinkTaskRunner(TaskRunner):
         if not current:
             return
         offsets = await self._task.pre_commit(current)
+        self._forget_originals(offsets)
         assigned = self._consumer.assignment()
         committable = {tp: o for tp, o in offsets.items() if tp in assigned}
         if committable:
@@ -199,6 +201,15 @@ class SinkTaskRunner(TaskRunner):
         if only is None:
             self._uncommitted = 0
         self.context.commit_requested = False
+
+    def _forget_originals(self, done: Mapping[TopicPartition, int]) -> None:
+        """Drop the consumed records below the offsets the task has finished with. They are
+        kept until then, not per poll: a sink that buffers across puts (PostgresSink) may
+        report a record of an earlier poll to the dead letter queue when it flushes."""
+        finished = [key for key in self._originals
+                    if key[2] < done.get(TopicPartition(key[0], key[1]), -1)]
+        for key in finished:
+            del self._originals[key]
 
     async def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self._task is not None:
@@ -216,6 +227,7 @@ class SinkTaskRunner(TaskRunner):
         await self._task.close(sorted(revoked))
         for tp in revoked:
             self._current.pop(tp, None)
+        self._forget_originals(dict.fromkeys(revoked, sys.maxsize))  # redelivered elsewhere
 
     async def close(self) -> None:
         if self._task is not None:

@@ -77,3 +77,28 @@ def test_without_tolerance_a_bad_record_fails_the_task(connect_worker: WorkerFac
     wait_until(lambda: (task_state() or {}).get("state") == "FAILED",  # type: ignore[attr-defined]
                what="the strict sink's task FAILED")
     assert "DataException" in task_state()["trace"]  # type: ignore[index]
+
+
+def test_a_record_refused_at_a_later_flush_still_reaches_the_dead_letter_queue(
+    connect_worker: WorkerFactory, cluster_bootstrap: str, tmp_path: Path
+) -> None:
+    # The sink holds "0-3" past its put (polls come and go) and refuses it when the worker
+    # commits, as a sink that buffers across puts does.
+    worker = connect_worker()
+    worker.send("POST", "/connectors", {"name": "counter", "config": {
+        "connector.class": "CounterSource", "topic": "late", "count": "30", "tasks.max": "1",
+        "value.converter": STRING}})
+    out = tmp_path / "out"
+    created = worker.send("POST", "/connectors", {"name": "late-sink", "config": {
+        "connector.class": "FileSink", "topics": "late", "file": str(out),
+        "value.converter": STRING, "report.on": "0-3", "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "late-dlq",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true"}})
+    assert created.status == 201, created.body
+    dead = _read_all(cluster_bootstrap, "late-dlq", 1)
+    assert [r.value for r in dead] == [b"0-3"]
+    assert dict(dead[0].headers)["__connect.errors.stage"] == b"TASK_PUT"
+    wait_until(lambda: out.exists() and len(out.read_text().splitlines()) == 29,
+               what="the other 29 values in the file")
+    assert "0-3" not in out.read_text().splitlines()

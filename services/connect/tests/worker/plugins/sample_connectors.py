@@ -90,7 +90,9 @@ class CounterSource(SourceConnector):
 
 class FileSinkTask(SinkTask):
     """Appends each value to `file`; a value equal to `fail.on` fails the task, one equal
-    to `retry.on` raises RetriableError once; `seek.to` rewinds every partition it opens."""
+    to `retry.on` raises RetriableError once; `seek.to` rewinds every partition it opens.
+    A value equal to `report.on` is held until the next flush and then handed to the errant
+    record reporter, as a sink that buffers across puts refuses a record late."""
 
     def version(self) -> str:
         return "1.0"
@@ -101,6 +103,8 @@ class FileSinkTask(SinkTask):
         self.path = Path(props["file"])
         self.fail_on = props.get("fail.on")
         self.retry_on = props.get("retry.on")
+        self.report_on = props.get("report.on")
+        self.held: list[SinkRecord] = []
         self.retried = False
 
     async def open(self, partitions: Sequence[TopicPartition]) -> None:
@@ -116,9 +120,20 @@ class FileSinkTask(SinkTask):
             if record.value == self.retry_on and not self.retried:
                 self.retried = True
                 raise RetriableError("try again")
+            if self.report_on is not None and record.value == self.report_on:
+                self.held.append(record)
+                continue
             lines.append(f"{record.value}\n")
         with self.path.open("a") as out:
             out.writelines(lines)
+
+    async def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        held, self.held = self.held, []
+        reporter = self.context.errant_record_reporter
+        for record in held:
+            if reporter is None:
+                raise RuntimeError(f"refusing {record.value}")
+            await reporter.report(record, RuntimeError(f"refusing {record.value} late"))
 
     async def stop(self) -> None:
         return None
