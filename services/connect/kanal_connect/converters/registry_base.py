@@ -21,9 +21,11 @@ until the next batch, and only the records that need it raise DataException; reg
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -49,6 +51,16 @@ __all__ = ["RegistryConverter", "RegistrySchema", "WriterSchema"]
 P = TypeVar("P")
 K = TypeVar("K")
 V = TypeVar("V")
+R = TypeVar("R")
+
+# Mapping a schema can take milliseconds (the Protobuf converter runs protoc in process), so
+# it runs off the event loop; in one thread, as protoc's in-process entry point is not known
+# to be reentrant. It happens once per schema, not per record.
+_SCHEMA_MAPPING = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="schema-mapping")
+
+
+async def _off_loop(function: Callable[..., R], *args: object) -> R:
+    return await asyncio.get_running_loop().run_in_executor(_SCHEMA_MAPPING, function, *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +204,8 @@ class RegistryConverter(ABC, Generic[P]):
             try:
                 schema = await self.client.get_schema(schema_id)
                 references = await self._referenced(schema)
-                self._reads[schema_id] = self.parse_registry_schema(schema, references)
+                self._reads[schema_id] = await _off_loop(
+                    self.parse_registry_schema, schema, references)
             except (SchemaRegistryError, DataException, SerializationError) as error:
                 self._read_failures[schema_id] = self._failure(
                     error, f"Failed to deserialize data for topic {topic}: schema id {schema_id}"
@@ -256,13 +269,13 @@ class RegistryConverter(ABC, Generic[P]):
         self._writes_by_identity[(topic, id(schema))] = (schema, write)
 
     async def _resolve_write(self, topic: str, schema: Schema | None) -> _Write[P]:
-        written = self.writer_schema(schema)
+        written = await _off_loop(self.writer_schema, schema)
         settings = self.settings
         subject = settings.subject_name_strategy(topic, settings.is_key, written.record_name)
         if settings.use_latest_version and not settings.auto_register:
             latest = await self.client.get_latest_version(subject)
             references = await self._referenced(latest.schema)
-            parsed = self.parse_registry_schema(latest.schema, references)
+            parsed = await _off_loop(self.parse_registry_schema, latest.schema, references)
             return _Write(write_header(latest.schema_id), parsed)
         registry = await self._with_dependencies(written)
         if settings.auto_register:
