@@ -4,7 +4,6 @@ serializers write are read by confluent-kafka's deserializers, and the reverse."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from confluent_kafka.schema_registry.json_schema import JSONDeserializer as CJso
 from confluent_kafka.schema_registry.json_schema import JSONSerializer as CJsonSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer as CProtoDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from kanal.devcluster.cluster import DevCluster
 from kanal.serde import (
     AvroDeserializer,
     AvroSerializer,
@@ -53,14 +51,6 @@ PRODUCT = {
 }
 PRODUCT_VALUE = {"sku": "x-1", "price": 3.25}
 
-
-@pytest.fixture
-def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_cluster.registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 def context(topic: str) -> SerializationContext:

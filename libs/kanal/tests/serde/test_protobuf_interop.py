@@ -8,7 +8,6 @@ registers the file as a base64 descriptor, where our serializer registers .proto
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -17,7 +16,6 @@ from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentReg
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer as TheirDeserializer
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer as TheirSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from kanal.devcluster.cluster import DevCluster
 from kanal.serde import (
     ProtobufDeserializer,
     ProtobufSerializer,
@@ -48,14 +46,6 @@ def pb(modules: tuple[ModuleType, ModuleType]) -> ModuleType:
 def money(modules: tuple[ModuleType, ModuleType]) -> ModuleType:
     return modules[1]
 
-
-@pytest.fixture
-def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_cluster.registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 def full_order(pb: ModuleType, money: ModuleType) -> Any:

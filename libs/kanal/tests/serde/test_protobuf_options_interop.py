@@ -7,7 +7,6 @@ options, and records written by either serializer are read by both."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -51,14 +50,6 @@ message Shipment {
 def opts(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return options_module(tmp_path_factory.mktemp("generated"))
 
-
-@pytest.fixture
-def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_cluster.registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 def shipment(opts: ModuleType) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistry
 from kanal.devcluster.cluster import DevCluster
 from kanal.serde import SchemaRegistryClient
 
@@ -42,3 +43,13 @@ def unique(request: pytest.FixtureRequest) -> Namer:
     """`unique("orders")` -> a topic name no other test of the session uses."""
     test = request.node.name.split("[")[0].removeprefix("test_")[:30]
     return lambda base: f"{base}-{test}-{next(_counter)}"
+
+
+@pytest.fixture
+def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
+    """confluent-kafka's own registry client, pointed at our registry."""
+    client = ConfluentRegistry({"url": registry_cluster.registry_url})
+    try:
+        yield client
+    finally:
+        client.__exit__()  # type: ignore[no-untyped-call]

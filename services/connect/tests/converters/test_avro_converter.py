@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import decimal
 import json
-from collections.abc import Iterator
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistry
@@ -77,14 +76,6 @@ def avro_converter(url: str, *, is_key: bool = False) -> AvroConverter:
 def context(topic: str, field: MessageField = MessageField.VALUE) -> SerializationContext:
     return SerializationContext(topic, field)
 
-
-@pytest.fixture
-def confluent(registry_url: str) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 async def test_every_type_round_trips_through_the_registry(

@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 import decimal
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,7 +18,6 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from connect_strategies import schema_and_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kanal.devcluster.cluster import DevCluster
 from kanal.serde import SchemaRegistryClient
 from kanal.serde.wire import read_header
 from kanal_connect.converters.base import PreparingConverter, SchemaAndValue
@@ -68,14 +67,6 @@ async def converters(registry_url: str) -> AsyncIterator[tuple[JsonSchemaConvert
     for converter in made:
         await converter.aclose()
 
-
-@pytest.fixture
-def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_cluster.registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 def context(topic: str) -> SerializationContext:

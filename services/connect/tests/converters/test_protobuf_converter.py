@@ -9,7 +9,7 @@ import datetime as dt
 import decimal
 import importlib
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +21,6 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from grpc_tools import protoc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kanal.devcluster.cluster import DevCluster
 from kanal.serde import SchemaRegistryClient
 from kanal.serde.wire import HEADER_SIZE, decode_message_indexes, read_header
 from kanal_connect.converters.base import PreparingConverter, SchemaAndValue
@@ -124,14 +123,6 @@ async def converters(registry_url: str) -> AsyncIterator[tuple[ProtobufConverter
     for converter in made:
         await converter.aclose()
 
-
-@pytest.fixture
-def confluent(registry_cluster: DevCluster) -> Iterator[ConfluentRegistry]:
-    client = ConfluentRegistry({"url": registry_cluster.registry_url})
-    try:
-        yield client
-    finally:
-        client.__exit__()  # type: ignore[no-untyped-call]
 
 
 def context(topic: str) -> SerializationContext:
