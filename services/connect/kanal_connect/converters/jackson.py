@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import decimal
 import json
+import re
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _c_quote
 
 from kanal_connect.errors import DataException
 from kanal_connect.java_text import java_double, java_float
@@ -62,12 +64,31 @@ _ESCAPES.update(
 
 def write(node: JsonNode) -> bytes:
     """Serialize a node tree to UTF-8 bytes; lone surrogates raise DataException."""
+    return utf8(write_text(node))
+
+
+def write_text(node: JsonNode) -> str:
+    """The JSON text of a node tree, before UTF-8 encoding."""
     parts: list[str] = []
     _write(node, parts)
+    return "".join(parts)
+
+
+def utf8(text: str) -> bytes:
+    """Encode written JSON text; lone surrogates raise DataException."""
     try:
-        return "".join(parts).encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as error:
         raise DataException(f"Cannot write a string with a lone surrogate: {error}") from None
+
+
+def quote(text: str) -> str:
+    """A JSON string literal with Jackson's escapes."""
+    quoted = _c_quote(text)
+    # The C encoder escapes the same characters but writes \u00XX in lower-case hex; any
+    # "\u00" in its output (a control character, or a literal backslash before "u00") goes
+    # through the exact table instead.
+    return quoted if "\\u00" not in quoted else '"' + text.translate(_ESCAPES) + '"'
 
 
 def _write(node: JsonNode, out: list[str]) -> None:
@@ -80,13 +101,13 @@ def _write(node: JsonNode, out: list[str]) -> None:
     elif isinstance(node, int):
         out.append(str(node))
     elif isinstance(node, float):
-        out.append(_number(java_double(node)))
+        out.append(number_text(java_double(node)))
     elif isinstance(node, Float32):
-        out.append(_number(java_float(node.value)))
+        out.append(number_text(java_float(node.value)))
     elif isinstance(node, decimal.Decimal):
         out.append(str(node))
     elif isinstance(node, str):
-        out.append('"' + node.translate(_ESCAPES) + '"')
+        out.append(quote(node))
     elif isinstance(node, Binary):
         out.append('"' + base64.b64encode(node.data).decode("ascii") + '"')
     elif isinstance(node, list):
@@ -101,12 +122,12 @@ def _write(node: JsonNode, out: list[str]) -> None:
         for index, (key, item) in enumerate(node.items()):
             if index:
                 out.append(",")
-            out.append('"' + key.translate(_ESCAPES) + '":')
+            out.append(quote(key) + ":")
             _write(item, out)
         out.append("}")
 
 
-def _number(text: str) -> str:
+def number_text(text: str) -> str:
     # Jackson's default WRITE_NAN_AS_STRINGS quotes the non-finite values.
     return f'"{text}"' if text in ("NaN", "Infinity", "-Infinity") else text
 
@@ -115,19 +136,73 @@ def _reject_constant(name: str) -> object:
     raise DataException(f"Non-standard token '{name}' is not valid JSON")
 
 
+# One decoder for every read: `json.loads` with options builds a new one per call.
+_DECODER = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_reject_constant)
+# The envelope's tokens around its two values; JSON whitespace allowed where JSON allows it
+# (Python producers write `{"schema": {...}, "payload": ...}` with spaces).
+_ENVELOPE_HEAD = re.compile(r'[ \t\n\r]*\{[ \t\n\r]*"schema"[ \t\n\r]*:[ \t\n\r]*')
+_ENVELOPE_MIDDLE = re.compile(r'[ \t\n\r]*,[ \t\n\r]*"payload"[ \t\n\r]*:[ \t\n\r]*')
+_ENVELOPE_TAIL = re.compile(r"[ \t\n\r]*\}[ \t\n\r]*\Z")
+
+
 def read(data: bytes) -> object:
     """Parse a JSON document (floats as Decimal); empty input is MISSING."""
+    return parse(decode(data))
+
+
+def decode(data: bytes) -> str:
+    """The document's text; invalid UTF-8 raises DataException."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DataException(
             f"Converting byte[] to Kafka Connect data failed due to serialization error: {error}"
         ) from None
+
+
+def parse(text: str) -> object:
+    """`read` of already decoded text."""
     if not text.strip():
         return MISSING
     try:
-        return json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except (ValueError, RecursionError) as error:
         raise DataException(
             f"Converting byte[] to Kafka Connect data failed due to serialization error: {error}"
         ) from None
+
+
+def split_envelope(text: str, known_schema: str = "") -> tuple[str, object, object] | None:
+    """(schema text, schema node, payload node) of a `{"schema":S,"payload":P}` document,
+    or None for any other text, which `parse` then reads or refuses.
+
+    The schema's own text lets a converter key its schema cache exactly, without
+    rebuilding the Connect schema of every record. When the schema text is `known_schema`
+    it is not parsed again and the node is MISSING: a complete JSON value followed by the
+    envelope's comma is exactly where a parser would have ended it."""
+    head = _ENVELOPE_HEAD.match(text)
+    if head is None:
+        return None
+    start = head.end()
+    try:
+        middle = (
+            _ENVELOPE_MIDDLE.match(text, start + len(known_schema))
+            if known_schema and text.startswith(known_schema, start)
+            else None
+        )
+        if middle is not None:
+            schema_node: object = MISSING
+            schema_end = start + len(known_schema)
+        else:
+            schema_node, schema_end = _DECODER.raw_decode(text, start)
+            middle = _ENVELOPE_MIDDLE.match(text, schema_end)
+            if middle is None:
+                return None
+        payload, payload_end = _DECODER.raw_decode(text, middle.end())
+    except (ValueError, RecursionError, DataException):
+        return None
+    if _ENVELOPE_TAIL.match(text, payload_end) is None:
+        return None
+    return text[start:schema_end], schema_node, payload

@@ -15,6 +15,8 @@ from kanal_connect.config.definition import ConfigDef, ConfigType, Importance
 from kanal_connect.config.validators import one_of
 from kanal_connect.converters import jackson
 from kanal_connect.converters.base import CONVERTER_TYPE_CONFIG, NULL, SchemaAndValue
+from kanal_connect.converters.json_prepared import PreparedWriters
+from kanal_connect.converters.json_prepared_reader import Reader, prepare_reader
 from kanal_connect.converters.json_schema import schema_from_json, schema_to_json
 from kanal_connect.converters.json_values import JsonValueOptions, to_connect, to_json
 from kanal_connect.data.schema import Schema
@@ -86,6 +88,11 @@ class JsonConverter:
         # per table or record type, and hashing a Schema (deep, recomputed) then writing its
         # JSON again cost several times the payload itself for every record.
         self._schema_bytes: dict[int, tuple[Schema, bytes]] = {}
+        self._writers = PreparedWriters(self.options, self._cache_size)
+        self._connect_schemas: dict[str, tuple[Schema | None, Reader]] = {}
+        # A topic's records mostly share one schema: its text, once matched, is compared
+        # instead of parsed (see jackson.split_envelope).
+        self._last_schema_text = ""
 
     def config_def(self) -> ConfigDef:
         return json_converter_config_def()
@@ -102,16 +109,22 @@ class JsonConverter:
         )
         self._schema_json.clear()
         self._schema_bytes.clear()
+        self._writers = PreparedWriters(self.options, self._cache_size)
+        self._connect_schemas.clear()
+        self._last_schema_text = ""
 
     def from_connect(self, topic: str, schema: Schema | None, value: object) -> bytes | None:
         if schema is None and value is None:
             return None
-        payload = to_json(schema, value, self.options)
+        if schema is None:
+            payload = jackson.write_text(to_json(None, value, self.options))
+        else:
+            payload = self._writers.writer(schema)(value)
         if not self.schemas_enabled:
-            return jackson.write(payload)
+            return jackson.utf8(payload)
         # The envelope written in pieces is byte for byte jackson.write of the whole object.
         return b'{"schema":' + self._serialized_schema(schema) + b',"payload":' + (
-            jackson.write(payload) + b"}")
+            jackson.utf8(payload) + b"}")
 
     def _serialized_schema(self, schema: Schema | None) -> bytes:
         if schema is None:
@@ -128,13 +141,44 @@ class JsonConverter:
     def to_connect(self, topic: str, data: bytes | None) -> SchemaAndValue:
         if data is None:
             return NULL
-        document = jackson.read(data)
+        text = jackson.decode(data)
+        envelope = (
+            jackson.split_envelope(text, self._last_schema_text) if self.schemas_enabled else None
+        )
+        if envelope is not None:
+            schema_text, schema_node, payload = envelope
+            schema, read_payload = self._connect_schema(schema_text, schema_node)
+            return SchemaAndValue(schema, read_payload(payload))
+        document = jackson.parse(text)
         if not self.schemas_enabled:
             return SchemaAndValue(None, to_connect(None, document, self.options))
         if not isinstance(document, dict) or set(document) != {"schema", "payload"}:
             raise DataException(_ENVELOPE_ERROR)
         schema = self.schema_from_json(document["schema"])
         return SchemaAndValue(schema, to_connect(schema, document["payload"], self.options))
+
+    def _connect_schema(
+        self, schema_text: str, schema_node: object
+    ) -> tuple[Schema | None, Reader]:
+        """Kafka's toConnectSchemaCache, keyed by the schema's exact JSON text (equal text
+        parses to an equal schema), with the payload reader prepared for that schema."""
+        cached = self._connect_schemas.get(schema_text)
+        if cached is not None:
+            self._last_schema_text = schema_text
+            return cached
+        if schema_node is jackson.MISSING:  # the known text, evicted since
+            schema_node = jackson.parse(schema_text)
+        schema = self.schema_from_json(schema_node)
+        options = self.options
+        reader: Reader = (
+            prepare_reader(schema, options) if schema is not None
+            else lambda node: to_connect(None, node, options)
+        )
+        if self._connect_schemas and len(self._connect_schemas) >= self._cache_size:
+            del self._connect_schemas[next(iter(self._connect_schemas))]
+        self._connect_schemas[schema_text] = (schema, reader)
+        self._last_schema_text = schema_text
+        return schema, reader
 
     def schema_to_json(self, schema: Schema | None) -> jackson.JsonNode:
         if schema is None:

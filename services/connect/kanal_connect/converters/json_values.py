@@ -18,7 +18,12 @@ from kanal_connect.converters.jackson import MISSING, Binary, Float32, JsonNode
 from kanal_connect.data import logical
 from kanal_connect.data.schema import Schema, SchemaType
 from kanal_connect.data.structs import Struct
-from kanal_connect.data.validation import INT_RANGES, infer_schema_type, same_struct_shape
+from kanal_connect.data.validation import (
+    INT_RANGES,
+    infer_schema_type,
+    same_struct_shape,
+    validate_value,
+)
 from kanal_connect.errors import DataException
 from kanal_connect.java_text import to_float32
 
@@ -181,10 +186,13 @@ def _typed(schema: Schema, node: object, options: JsonValueOptions) -> object:
     if kind is SchemaType.MAP:
         return _map_to_connect(schema, node, options)
     if kind is SchemaType.STRUCT and isinstance(node, dict):
-        struct = Struct(schema)
+        # What Struct.put does per field (validate, store), without its lookup by name.
+        values: list[object] = []
         for field in schema.fields:
-            struct.put(field.name, to_connect(field.schema, node.get(field.name), options))
-        return struct
+            value = to_connect(field.schema, node.get(field.name), options)
+            validate_value(field.schema, value, field.name)
+            values.append(value)
+        return Struct.trusted(schema, values)
     if kind is SchemaType.STRUCT:
         raise DataException(
             f"Structs should be encoded as JSON objects, but found {_node_type(node)}"

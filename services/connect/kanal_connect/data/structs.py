@@ -29,9 +29,18 @@ class Struct:
         if len(values) != len(schema.fields):
             raise DataException(
                 f"{len(values)} values for a struct of {len(schema.fields)} fields")
-        built = cls(schema)
+        if schema.type is not SchemaType.STRUCT:
+            raise DataException("Not a struct schema: " + str(schema))
+        # Not through __init__: its list of nulls would be thrown away at once.
+        built = object.__new__(cls)
+        built.schema = schema
         built._values = values
         return built
+
+    def field_values(self) -> list[object]:
+        """The values in field order, without defaults: the struct's own list, for fast
+        readers (serializers); do not mutate it."""
+        return self._values
 
     def _lookup(self, name: str) -> Field:
         found = self.schema.field(name)

@@ -41,9 +41,9 @@ _LOGICAL_CLASSES: dict[str, type] = {
 
 def validate_value(schema: Schema, value: object, field_name: str | None = None) -> None:
     """Raise DataException unless `value` is valid for `schema` (recursively)."""
-    where = f' for field: "{field_name}"' if field_name is not None else ""
     if value is None:
         if not schema.optional:
+            where = _where(field_name)
             raise DataException(
                 "Invalid value: null used for required "
                 f"field{where}, schema type: {schema.type.name}"
@@ -52,6 +52,7 @@ def validate_value(schema: Schema, value: object, field_name: str | None = None)
     logical_class = _LOGICAL_CLASSES.get(schema.name or "")
     if logical_class is not None:
         if not isinstance(value, logical_class):
+            where = _where(field_name)
             raise DataException(
                 f"Invalid Java object for logical type {schema.name}: {type(value).__name__}{where}"
             )
@@ -59,21 +60,23 @@ def validate_value(schema: Schema, value: object, field_name: str | None = None)
     if schema.type in INT_RANGES:
         low, high = INT_RANGES[schema.type]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _wrong_class(schema, value, where)
+            raise _wrong_class(schema, value, field_name)
         if not low <= value <= high:
-            raise DataException(f"Value {value} out of range for {schema.type.name}{where}")
+            raise DataException(
+                f"Value {value} out of range for {schema.type.name}{_where(field_name)}"
+            )
         return
     if schema.type is SchemaType.STRUCT:
         from kanal_connect.data.structs import Struct
 
         if not isinstance(value, Struct):
-            raise _wrong_class(schema, value, where)
+            raise _wrong_class(schema, value, field_name)
         if not same_struct_shape(value.schema, schema):
-            raise DataException(f"Struct schemas do not match{where}.")
+            raise DataException(f"Struct schemas do not match{_where(field_name)}.")
         value.validate()
         return
     if not isinstance(value, _PRIMITIVE_CLASSES[schema.type]):
-        raise _wrong_class(schema, value, where)
+        raise _wrong_class(schema, value, field_name)
     if schema.type is SchemaType.ARRAY:
         assert isinstance(value, list | tuple) and schema.value_schema is not None
         for item in value:
@@ -99,10 +102,15 @@ def same_struct_shape(left: Schema, right: Schema) -> bool:
     )
 
 
-def _wrong_class(schema: Schema, value: object, where: str) -> DataException:
+def _where(field_name: str | None) -> str:
+    # Built only for a message: validation runs for every field of every record.
+    return f' for field: "{field_name}"' if field_name is not None else ""
+
+
+def _wrong_class(schema: Schema, value: object, field_name: str | None) -> DataException:
     return DataException(
         f"Invalid Java object for schema with type {schema.type.name}: "
-        f"{type(value).__name__}{where}"
+        f"{type(value).__name__}{_where(field_name)}"
     )
 
 
