@@ -17,6 +17,7 @@ from kanal import AIOConsumer, TopicPartition
 from kanal.client.records import LOG_APPEND_TIME, ConsumerRecord
 
 from kanal_connect.api import SinkTask
+from kanal_connect.converters.base import SchemaAndValue
 from kanal_connect.data.record import SinkRecord
 from kanal_connect.errors import ConnectError, RetriableError
 from kanal_connect.runtime.converters import headers_from_kafka, prepare_sink_batch
@@ -122,13 +123,26 @@ class SinkTaskRunner(TaskRunner):
             for original in consumed:
                 self._current[tp] = original.offset + 1
                 self._uncommitted += 1
-                record = await self._convert(original)
+                try:
+                    record = self._convert_directly(original)
+                except Exception:  # replayed stage by stage, through retries and tolerance
+                    record = await self._convert(original)
                 if record is not None:
                     self._originals[(tp.topic, tp.partition, original.offset)] = original
                     records.append(record)
         if records or batches:
             await self._put(records)
         self.setup.metrics.offset_commit_lag.labels(*self.labels).set(self._uncommitted)
+
+    def _convert_directly(self, original: ConsumerRecord) -> SinkRecord | None:
+        """`_convert` without its retry and tolerance machinery, which costs a few
+        coroutines per record. Converters and transformations are pure, so a record whose
+        direct conversion raised is simply converted again by `_convert`."""
+        assert self.converters is not None
+        topic = original.topic
+        key = self.converters.key.to_connect(topic, original.key)
+        value = self.converters.value.to_connect(topic, original.value)
+        return self.chain.apply(_sink_record(original, key, value))
 
     async def _convert(self, original: ConsumerRecord) -> SinkRecord | None:
         assert self.converters is not None and self._dlq is not None
@@ -147,16 +161,7 @@ class SinkTaskRunner(TaskRunner):
             value = await self.errors.run(
                 lambda: converters.value.to_connect(topic, original.value), stage, where
             )
-            record = SinkRecord(
-                topic=topic, kafka_partition=original.partition, key_schema=key.schema,
-                key=key.value, value_schema=value.schema, value=value.value,
-                timestamp=original.timestamp, kafka_offset=original.offset,
-                timestamp_type=(
-                    "LogAppendTime" if original.timestamp_type == LOG_APPEND_TIME
-                    else "CreateTime"
-                ),
-                headers=headers_from_kafka(list(original.headers or ())),
-            )
+            record = _sink_record(original, key, value)
             stage = Stage.TRANSFORMATION
             return await self.errors.run(lambda: self.chain.apply(record), stage, where)
         except ToleratedError as skipped:
@@ -240,3 +245,16 @@ class SinkTaskRunner(TaskRunner):
             await self._dlq.close()
         if self.converters is not None:
             await self.converters.aclose()
+
+
+def _sink_record(original: ConsumerRecord, key: SchemaAndValue, value: SchemaAndValue
+                 ) -> SinkRecord:
+    return SinkRecord(
+        topic=original.topic, kafka_partition=original.partition, key_schema=key.schema,
+        key=key.value, value_schema=value.schema, value=value.value,
+        timestamp=original.timestamp, kafka_offset=original.offset,
+        timestamp_type=(
+            "LogAppendTime" if original.timestamp_type == LOG_APPEND_TIME else "CreateTime"
+        ),
+        headers=headers_from_kafka(list(original.headers or ())),
+    )
