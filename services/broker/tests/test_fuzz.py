@@ -168,3 +168,40 @@ async def test_odd_offset_for_leader_epoch_requests_get_defined_answers(
     else:
         assert -1 <= answer.end_offset <= log_end
     assert await _log_end(fuzzed) == log_end  # a question never changes the log
+
+
+@FUZZ
+@given(request=fetch_requests, replica_id=st.one_of(st.integers(-2, 5), INT32))
+async def test_odd_replica_fetches_get_defined_answers(
+        fuzzed: broker_pb2_grpc.BrokerAsyncStub, request: broker_pb2.FetchRequest,
+        replica_id: int) -> None:
+    # The follower stream takes Fetch's requests: a consumer's id or a malformed request ends
+    # the stream with InvalidRequest; anything else gets one defined answer, and the log
+    # stays as it was.
+    request.replica_id = replica_id
+    bad_request = (replica_id < 0
+                   or min(request.max_bytes, request.min_bytes, request.max_wait_ms) < 0
+                   or request.isolation_level not in (0, 1))
+    log_end = await _log_end(fuzzed)
+    call = fuzzed.ReplicaFetch()
+    try:
+        await call.write(request)
+        reply = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        assert bad_request, exc
+        assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+        pairs = cast("Sequence[tuple[str, str]]", exc.trailing_metadata() or ())
+        assert dict(pairs)[ERROR_CODE_KEY] == str(InvalidRequest.code)
+        return
+    finally:
+        call.cancel()
+    assert not bad_request
+    assert isinstance(reply, broker_pb2.FetchResponse)
+    answer = reply.topics[0].partitions[0]
+    assert answer.error_code in PARTITION_ERRORS, answer.error_message
+    if answer.error_code:
+        assert answer.error_message and not answer.records
+    else:
+        batches = list(iter_complete_batches(answer.records))
+        assert sum(h.size for _, h in batches) == len(answer.records)  # whole batches only
+    assert await _log_end(fuzzed) == log_end
