@@ -52,7 +52,6 @@ PRODUCT = {
 PRODUCT_VALUE = {"sku": "x-1", "price": 3.25}
 
 
-
 def context(topic: str) -> SerializationContext:
     return SerializationContext(topic, MessageField.VALUE)
 

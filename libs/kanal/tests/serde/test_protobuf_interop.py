@@ -47,7 +47,6 @@ def money(modules: tuple[ModuleType, ModuleType]) -> ModuleType:
     return modules[1]
 
 
-
 def full_order(pb: ModuleType, money: ModuleType) -> Any:
     order = pb.Order(
         id=7,

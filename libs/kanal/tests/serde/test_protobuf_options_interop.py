@@ -51,7 +51,6 @@ def opts(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return options_module(tmp_path_factory.mktemp("generated"))
 
 
-
 def shipment(opts: ModuleType) -> Any:
     sent = opts.Shipment(tracking_code="T-1", sizes=[3, 4], mode=opts.Shipment.TRUCK)
     sent.weights["box"] = 12

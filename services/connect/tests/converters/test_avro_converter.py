@@ -77,7 +77,6 @@ def context(topic: str, field: MessageField = MessageField.VALUE) -> Serializati
     return SerializationContext(topic, field)
 
 
-
 async def test_every_type_round_trips_through_the_registry(
     registry_url: str, registry: SchemaRegistryClient, unique: Namer
 ) -> None:

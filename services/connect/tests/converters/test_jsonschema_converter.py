@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistry
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
 from connect_strategies import schema_and_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +26,7 @@ from kanal_connect.data import schema as s
 from kanal_connect.errors import DataException
 
 from .conftest import Namer
+from .registry_roundtrip import context, read, write
 
 pytestmark = pytest.mark.integration
 
@@ -66,23 +66,6 @@ async def converters(registry_url: str) -> AsyncIterator[tuple[JsonSchemaConvert
     yield made
     for converter in made:
         await converter.aclose()
-
-
-
-def context(topic: str) -> SerializationContext:
-    return SerializationContext(topic, MessageField.VALUE)
-
-
-async def write(converter: JsonSchemaConverter, topic: str, schema: Schema, value: object) -> bytes:
-    await converter.prepare_from_connect(topic, [schema])
-    data = converter.from_connect(topic, schema, value)
-    assert data is not None
-    return data
-
-
-async def read(converter: JsonSchemaConverter, topic: str, data: bytes) -> SchemaAndValue:
-    await converter.prepare_to_connect(topic, [data])
-    return converter.to_connect(topic, data)
 
 
 async def test_every_connect_type_round_trips_through_the_registry(

@@ -17,20 +17,20 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient as ConfluentRegistry
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
 from grpc_tools import protoc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kanal.serde import SchemaRegistryClient
 from kanal.serde.wire import HEADER_SIZE, decode_message_indexes, read_header
-from kanal_connect.converters.base import PreparingConverter, SchemaAndValue
+from kanal_connect.converters.base import PreparingConverter
 from kanal_connect.converters.protobuf_compile import compile_schema
 from kanal_connect.converters.protobuf_converter import ProtobufConverter
-from kanal_connect.data import Schema, Struct, array, logical, map_of, struct
+from kanal_connect.data import Struct, array, logical, map_of, struct
 from kanal_connect.data import schema as s
 from kanal_connect.errors import DataException
 
 from .conftest import Namer
+from .registry_roundtrip import context, read, write
 
 pytestmark = pytest.mark.integration
 
@@ -122,23 +122,6 @@ async def converters(registry_url: str) -> AsyncIterator[tuple[ProtobufConverter
     yield made
     for converter in made:
         await converter.aclose()
-
-
-
-def context(topic: str) -> SerializationContext:
-    return SerializationContext(topic, MessageField.VALUE)
-
-
-async def write(converter: ProtobufConverter, topic: str, schema: Schema, value: object) -> bytes:
-    await converter.prepare_from_connect(topic, [schema])
-    data = converter.from_connect(topic, schema, value)
-    assert data is not None
-    return data
-
-
-async def read(converter: ProtobufConverter, topic: str, data: bytes) -> SchemaAndValue:
-    await converter.prepare_to_connect(topic, [data])
-    return converter.to_connect(topic, data)
 
 
 def plain(value: object) -> object:
