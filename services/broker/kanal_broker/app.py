@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from kanal.meta.etcd import Etcd
 from kanal.meta.layout import Layout
+from kanal.startup_heap import freeze_startup_heap
 from kanal.tracing.grpc_server import server_interceptors
 from kanal.v1 import broker_pb2, broker_pb2_grpc
 
@@ -163,6 +164,7 @@ async def run_broker(settings: BrokerSettings) -> None:
         await asyncio.wait({starting, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
             starting.result()
+            freeze_startup_heap()
             await stop_requested
         log.info("signal received: shutting down")
     finally:

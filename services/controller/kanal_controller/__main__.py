@@ -11,6 +11,7 @@ import signal
 import socket
 from collections.abc import Mapping, Sequence
 
+from kanal.startup_heap import freeze_startup_heap
 from kanal.tracing import setup_tracing
 from kanal.types import HostPort
 
@@ -158,6 +159,7 @@ async def run(settings: ControllerSettings) -> None:
         loop.add_signal_handler(signum, stop.set)
     app = ControllerApp(settings)
     await app.start()
+    freeze_startup_heap()
     try:
         await stop.wait()
         log.info("shutting down")

@@ -20,6 +20,7 @@ import grpc
 from aiohttp import web
 from kanal.meta.etcd import Etcd
 from kanal.meta.layout import Layout
+from kanal.startup_heap import freeze_startup_heap
 from kanal.v1 import registry_pb2_grpc
 
 from kanal_registry.cluster.election import Candidate, PrimaryElection
@@ -113,6 +114,7 @@ async def _serve(settings: RegistrySettings, stack: contextlib.AsyncExitStack,
     await server.start()
     log.info("schema registry %s ready: REST %s, gRPC %s:%d", settings.instance_id,
              settings.advertised_url, settings.host, settings.grpc_port)
+    freeze_startup_heap()
     await stop.wait()
 
 
