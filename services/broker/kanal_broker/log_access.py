@@ -6,6 +6,14 @@ lock is held. The lock is released by the executor future's completion, not by t
 coroutine: a request cancelled mid-append (client deadline) cannot let a second call into
 the log while the first still runs in its thread.
 
+Small appends (`inline`) run on the loop instead, inside `Log.light_only()`: they only write
+to the page cache, and the hop to a thread and back (two wake-ups, a self-pipe write, the
+GIL changing hands) cost more CPU and latency than the write itself; on the acks=all path
+there are three of them in a row (leader, then each follower). Offsets are published before
+the call returns, so the next request already sees the new log end. An append that would
+roll, fsync or write the epoch checkpoint raises HeavyAppend before changing anything and
+goes to the executor as usual.
+
 Long-poll fetches and acks=all register futures here: growth of the high watermark resolves
 the ones waiting for committed data, growth of the log end those of follower fetches.
 
@@ -29,6 +37,7 @@ from typing import TypeVar
 from kanal.errors import NotLeaderForPartition
 
 from kanal_broker.log import Log
+from kanal_broker.log.log import HeavyAppend
 
 T = TypeVar("T")
 
@@ -69,10 +78,11 @@ class LogAccess:
         return await self.run_prepared(lambda: operation, closing=closing)
 
     async def run_prepared(self, prepare: Callable[[], Callable[[Log], T]], *,
-                           closing: bool = False) -> T:
+                           closing: bool = False, inline: bool = False) -> T:
         """Take the lock, let `prepare` check state on the loop and pick the operation, run
         it in the executor; the lock is released when the executor call ends. `closing`:
-        the last operation (nothing runs after it)."""
+        the last operation (nothing runs after it). `inline`: a small append, tried on the
+        loop first (see the module's docstring)."""
         await self._lock.acquire()
         try:
             if self.closed:
@@ -80,6 +90,16 @@ class LogAccess:
             operation = prepare()
             if closing:
                 self.closed = True
+            elif inline:
+                try:
+                    with self._log.light_only():
+                        result = operation(self._log)
+                except HeavyAppend:
+                    pass
+                else:
+                    self._publish(LogOffsets.of(self._log))
+                    self._lock.release()
+                    return result
 
             def run() -> tuple[T, LogOffsets | None]:
                 result = operation(self._log)
@@ -100,21 +120,23 @@ class LogAccess:
             if future.cancelled() or future.exception() is not None:
                 return
             offsets = future.result()[1]
-            if offsets is None:
-                return
-            if offsets == self.offsets:
-                return  # a read: nothing to publish (metrics labels are not cheap)
-            grew = offsets.high_watermark > self.offsets.high_watermark
-            extended = offsets.log_end_offset > self.offsets.log_end_offset
-            self.offsets = offsets
-            self._on_offsets(offsets)
-            if grew or extended:
-                self.wake_waiters(high_watermark=grew, log_end=extended)
+            if offsets is not None:
+                self._publish(offsets)
         finally:
             pending, self._pending_high_watermark = self._pending_high_watermark, -1
             if pending >= 0 and not self.closed:
                 self._set_high_watermark(pending)  # the executor is idle until release
             self._lock.release()
+
+    def _publish(self, offsets: LogOffsets) -> None:
+        if offsets == self.offsets:
+            return  # a read: nothing to publish (metrics labels are not cheap)
+        grew = offsets.high_watermark > self.offsets.high_watermark
+        extended = offsets.log_end_offset > self.offsets.log_end_offset
+        self.offsets = offsets
+        self._on_offsets(offsets)
+        if grew or extended:
+            self.wake_waiters(high_watermark=grew, log_end=extended)
 
     def raise_high_watermark(self, offset: int) -> None:
         """Raise the log's high watermark to `offset` (never lowers it): now if no operation

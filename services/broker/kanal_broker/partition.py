@@ -31,6 +31,12 @@ from kanal_broker.replication.truncation import epoch_end_on_leader, replicated_
 
 T = TypeVar("T")
 
+# Appends up to this size run on the event loop (LogAccess's `inline`): a page-cache write of
+# 256 KiB takes well under a millisecond, and the log's Python code holds the GIL for the
+# same time wherever it runs. Larger ones go to the executor, where the write itself lets
+# the loop go on serving.
+INLINE_APPEND_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class FollowTarget:
@@ -157,7 +163,8 @@ class Partition:
 
             return append
 
-        info, chunk = await self._access.run_prepared(prepare)
+        info, chunk = await self._access.run_prepared(
+            prepare, inline=len(batches) <= INLINE_APPEND_BYTES)
         if chunk is not None and self.leader_epoch() == epoch:
             self._recent.add(chunk)
         await self.advance_high_watermark()  # an ISR of the leader alone commits at once
@@ -198,7 +205,7 @@ class Partition:
             log.high_watermark = max(log.high_watermark, reachable)
 
         await self._access.run_prepared(lambda: self._as_follower(target, append),
-                                       )
+                                        inline=len(batches) <= INLINE_APPEND_BYTES)
         return self.offsets
 
     async def truncate_to(self, offset: int, *, target: FollowTarget) -> None:

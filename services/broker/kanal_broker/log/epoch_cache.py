@@ -62,6 +62,10 @@ class EpochCache:
     def latest_epoch(self) -> LeaderEpoch:
         return LeaderEpoch(self._entries[-1][0]) if self._entries else UNDEFINED_EPOCH
 
+    def is_new(self, epoch: int) -> bool:
+        """Whether `assign(epoch, ...)` would add an entry (and write the checkpoint)."""
+        return epoch >= 0 and (not self._entries or epoch > self._entries[-1][0])
+
     def assign(self, epoch: int, start_offset: int) -> None:
         """Record that `epoch` starts at `start_offset` (ignored unless newer than the latest).
         Entries at or after `start_offset` belong to a replaced history and go."""

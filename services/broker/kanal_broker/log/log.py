@@ -6,13 +6,15 @@ Offsets of three meanings are kept in order here, and only here:
 log_end is the next offset to assign (the active segment's next offset); high_watermark is
 what replication has committed; log_start is the first readable offset.
 
-Not thread-safe: the server runs each partition's calls one at a time in an executor.
+Not thread-safe: the server runs each partition's calls one at a time, in an executor or,
+for small appends inside `light_only()`, on its event loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kanal.errors import OffsetOutOfRange
@@ -36,6 +38,11 @@ from kanal_broker.log.retention import expired_segments
 from kanal_broker.log.segment_set import SegmentSet
 
 Clock = Callable[[], int]
+
+
+class HeavyAppend(Exception):
+    """An append inside `Log.light_only()` would roll a segment, fsync, or write the
+    leader-epoch checkpoint. Raised before anything changed: run it again outside."""
 
 
 class Log:
@@ -62,6 +69,7 @@ class Log:
         self._unflushed_records = 0
         self._last_flush_ms = now_ms()
         self._closed = False
+        self._light_only = False
         self._compaction = CompactionProgress()
         self._epochs.truncate_from_end(end)
         self._epochs.truncate_from_start(self._log_start)
@@ -130,8 +138,9 @@ class Log:
                 bytes=0,
                 record_count=0,
             )
+        now = self._check_light(prepared, (leader_epoch,))
         self._epochs.assign(leader_epoch, prepared.first_offset)
-        info = self._append(prepared, -1 if append_time is None else append_time)
+        info = self._append(prepared, -1 if append_time is None else append_time, now)
         self._producers.apply(headers)
         return info
 
@@ -142,14 +151,39 @@ class Log:
             max_message_bytes=self.config.max_message_bytes,
             segment_bytes=self.config.segment_bytes,
         )
+        now = self._check_light(prepared, (epoch for epoch, _ in prepared.batch_epochs))
         for epoch, start_offset in prepared.batch_epochs:
             self._epochs.assign(epoch, start_offset)
-        info = self._append(prepared, -1)
+        info = self._append(prepared, -1, now)
         self._producers.apply(_headers(prepared.data))
         return info
 
-    def _append(self, prepared: PreparedAppend, append_time: int) -> AppendInfo:
+    @contextlib.contextmanager
+    def light_only(self) -> Iterator[None]:
+        """Within the block an append that would do more than write to the page cache
+        (roll, fsync, epoch checkpoint) raises HeavyAppend instead, having changed nothing:
+        what may run on an event loop."""
+        self._light_only = True
+        try:
+            yield
+        finally:
+            self._light_only = False
+
+    def _check_light(self, prepared: PreparedAppend, epochs: Iterable[int]) -> int:
+        """The clock reading the append then uses (so its roll decision is this one)."""
         now = self._now_ms()
+        if self._light_only and (
+            rolling.roll_due(self._segments.active, self.config, now,
+                             incoming_bytes=len(prepared.data), last_offset=prepared.last_offset,
+                             incoming_timestamp=prepared.max_timestamp)
+            or rolling.flush_due(self._unflushed_records + prepared.record_count,
+                                 self._last_flush_ms, self.config, now)
+            or any(self._epochs.is_new(epoch) for epoch in epochs)
+        ):
+            raise HeavyAppend
+        return now
+
+    def _append(self, prepared: PreparedAppend, append_time: int, now: int) -> AppendInfo:
         active = self._segments.active
         if rolling.roll_due(
             active,
