@@ -41,7 +41,8 @@ class FetchSession:
         if self._unary:
             return await self._stub.Fetch(request, timeout=timeout_s)
         try:
-            return await asyncio.wait_for(self._exchange(request), timeout_s)
+            async with asyncio.timeout(timeout_s):  # no extra task, unlike wait_for
+                return await self._exchange(request)
         except grpc.aio.AioRpcError as exc:
             self.close()
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:

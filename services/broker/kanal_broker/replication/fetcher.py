@@ -63,6 +63,7 @@ class SourceFetcher:
         self._settings = settings
         self.partitions: dict[TopicPartition, Followed] = {}
         self._changed = asyncio.Event()
+        self._change_waiter: asyncio.Future[None] | None = None  # raced by a fetch in flight
         self._target = ""
         self._channel: grpc.aio.Channel | None = None
         self._stub: broker_pb2_grpc.BrokerAsyncStub | None = None
@@ -71,11 +72,16 @@ class SourceFetcher:
 
     def add(self, partition: Partition, target: FollowTarget) -> None:
         self.partitions[partition.tp] = Followed(partition, target)
-        self._changed.set()
+        self._note_change()
 
     def remove(self, tp: TopicPartition) -> None:
         if self.partitions.pop(tp, None) is not None:
-            self._changed.set()
+            self._note_change()
+
+    def _note_change(self) -> None:
+        self._changed.set()
+        if self._change_waiter is not None and not self._change_waiter.done():
+            self._change_waiter.set_result(None)
 
     async def run(self) -> None:
         backoff_s = self._settings.replica_fetch_backoff_ms / 1000
@@ -250,13 +256,16 @@ class SourceFetcher:
 
     async def _unless_changed(self, call: Awaitable[T]) -> T | None:
         """The call's result, or None if the followed partitions change first (the call is
-        then cancelled)."""
+        then cancelled). A plain future, not a task waiting on the event: this runs once per
+        fetch round, and every task costs a few loop steps."""
         work = asyncio.ensure_future(call)
-        changed = asyncio.ensure_future(self._changed.wait())
+        changed = self._change_waiter = asyncio.get_running_loop().create_future()
+        if self._changed.is_set():
+            changed.set_result(None)
         try:
             await asyncio.wait({work, changed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            changed.cancel()
+            self._change_waiter = None
             finished = work.done()
             if not finished:
                 work.cancel()
