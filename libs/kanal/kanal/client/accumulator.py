@@ -59,6 +59,11 @@ class RecordAccumulator:
         # Where keyless records of each topic go while its batch has room (KIP-480's sticky
         # partition, chosen and moved by the producer's partitioner): append_sticky.
         self.sticky: dict[str, TopicPartition] = {}
+        # The batch append_sticky appends to, per topic: the open tail of its sticky
+        # partition, registered when that batch opens or the partition becomes sticky
+        # (set_sticky), so the hot path looks up neither partition nor queue. Usable while not
+        # closed: every batch closes (full, drained) before a newer one opens behind it.
+        self._sticky_batches: dict[str, ProducerBatch] = {}
         self._batches: dict[TopicPartition, deque[ProducerBatch]] = {}
         self._muted: set[TopicPartition] = set()
         self._incomplete: set[ProducerBatch] = set()
@@ -79,8 +84,8 @@ class RecordAccumulator:
         """Append a keyless record to the open batch of the topic's sticky partition: the path
         of nearly every record. None when that batch is missing or full, or the accumulator
         is closing: the producer then takes its general path (partitioner, new batch)."""
-        tp = self.sticky.get(topic)
-        if tp is None or self._closing:
+        tail = self._sticky_batches.get(topic)
+        if tail is None:
             return None
         if timestamp_ms is not None:
             check_timestamp(timestamp_ms)
@@ -90,11 +95,7 @@ class RecordAccumulator:
         # __enter__ and __exit__ are looked up and parse their arguments on every use).
         self._acquire()
         try:
-            queue = self._batches.get(tp)
-            if not queue:
-                return None
-            tail = queue[-1]
-            if tail.closed:
+            if tail.closed or self._closing:
                 return None
             if tail.trace_headers is not None:
                 record_headers = header_list(with_trace(headers, tail.trace_headers))
@@ -102,16 +103,27 @@ class RecordAccumulator:
             # No timestamp: the encoder reads the clock (and tells the time it wrote).
             appended = tail.append_record(index, timestamp_ms, None, value, record_headers)
             if appended is None:
-                tail.closed = True
-                self._wake_for_full_batch(tp)
-                return None
-            tail.record_count = index + 1
+                if not self._seal(tail):
+                    return None
+            else:
+                tail.record_count = index + 1
         finally:
             self._release()
+        if appended is None:
+            self._build_sealed(tail)
+            return None
         return FutureRecordMetadata(
-            tail.result, index, tp, appended.timestamp, -1,
+            tail.result, index, tail.tp, appended.timestamp, -1,
             len(value) if value is not None else -1,
         )
+
+    def set_sticky(self, tp: TopicPartition) -> None:
+        """Make `tp` where its topic's keyless records go (the partitioner's choice)."""
+        with self._lock:
+            self.sticky[tp.topic] = tp
+            queue = self._batches.get(tp)
+            if queue and not queue[-1].closed:
+                self._sticky_batches[tp.topic] = queue[-1]
 
     def append_to_open_batch(
         self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
@@ -120,7 +132,8 @@ class RecordAccumulator:
         """Append only if the partition has an open batch with room; None otherwise (the
         sticky partitioner then moves keyless records on, as KIP-480 does)."""
         with self._lock:
-            return self._append_to_tail(tp, timestamp_ms, key, value, headers)
+            result = self._append_to_tail(tp, timestamp_ms, key, value, headers)
+        return self._settle(result)
 
     def append(  # noqa: PLR0917 - the send() hot path avoids keyword passing
         self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
@@ -140,7 +153,8 @@ class RecordAccumulator:
     ) -> FutureRecordMetadata | None:
         """Append without blocking; None when a new batch is needed and memory is spent."""
         with self._lock:
-            future = self._append_to_tail(tp, timestamp_ms, key, value, headers)
+            result = self._append_to_tail(tp, timestamp_ms, key, value, headers)
+        future = self._settle(result)
         if future is not None:
             return future
         size = self._batch_bytes(key, value, headers)
@@ -162,7 +176,10 @@ class RecordAccumulator:
     def _append_to_tail(
         self, tp: TopicPartition, timestamp_ms: int | None, key: bytes | None,
         value: bytes | None, headers: Headers | None,
-    ) -> FutureRecordMetadata | None:
+    ) -> FutureRecordMetadata | ProducerBatch | None:
+        """Under the lock: the record's future; None when the partition has no open batch
+        with room; the tail batch, sealed full, when the caller must build it once it has
+        released the lock (`_settle`)."""
         queue = self._batches.get(tp)
         if not queue:
             return None
@@ -172,13 +189,42 @@ class RecordAccumulator:
         index = tail.record_count
         appended = tail.try_append(timestamp_ms, key, value, headers)
         if appended is None:
-            tail.closed = True  # full: the sender may take it now
-            self._wake_for_full_batch(tp)
-            return None
+            return tail if self._seal(tail) else None
         return FutureRecordMetadata(
             tail.result, index, tp, appended.timestamp,
             len(key) if key is not None else -1, len(value) if value is not None else -1,
         )
+
+    def _seal(self, batch: ProducerBatch) -> bool:
+        """Under the lock: close a full batch. True when the caller is to build it after
+        releasing the lock (`_build_sealed`): an encoder that builds cheaply builds in the
+        thread that filled the batch, because in the sender's thread each build, which lets
+        go of the GIL, waits for a busy caller to give the GIL back (native_builder.py).
+        Building under the lock would make the sender wait for the lock the same way."""
+        batch.closed = True
+        if batch.builder.eager_build:
+            batch.building = True
+            return True
+        self._wake_for_full_batch(batch.tp)
+        return False
+
+    def _build_sealed(self, batch: ProducerBatch) -> None:
+        """Build a batch `_seal` closed, then let the sender have it."""
+        try:
+            batch.encoded()
+        finally:
+            with self._lock:
+                batch.building = False
+                self._wake_for_full_batch(batch.tp)
+
+    def _settle(
+        self, result: FutureRecordMetadata | ProducerBatch | None
+    ) -> FutureRecordMetadata | None:
+        """Outside the lock: what `_append_to_tail` answered, building a sealed batch."""
+        if isinstance(result, ProducerBatch):
+            self._build_sealed(result)
+            return None
+        return result
 
     def _wake_for_full_batch(self, tp: TopicPartition) -> None:
         """Wake the sender for a full batch, unless it will look soon anyway: a wake-up is a
@@ -198,10 +244,10 @@ class RecordAccumulator:
     ) -> FutureRecordMetadata:
         with self._lock:
             # Another thread may have opened a batch while this one waited for memory.
-            future = self._append_to_tail(tp, timestamp_ms, key, value, headers)
-            if future is not None:
+            result = self._append_to_tail(tp, timestamp_ms, key, value, headers)
+            if isinstance(result, FutureRecordMetadata):
                 self._pool.release(reserved)
-                return future
+                return result
             builder = new_batch_encoder(self._config.codec, reserved)
             batch = ProducerBatch(tp, builder, reserved)
             if self._on_new_batch is not None:
@@ -210,12 +256,16 @@ class RecordAccumulator:
             assert appended is not None  # the first record of a batch is always accepted
             self._batches.setdefault(tp, deque()).append(batch)
             self._incomplete.add(batch)
+            if self.sticky.get(tp.topic) == tp:
+                self._sticky_batches[tp.topic] = batch
             linger_ends = batch.created + self._config.linger_s
             wake = (linger_ends < self._sender_wakes_at and not self._wake_pending
                     and tp not in self._muted)
             if wake:
                 self._sender_wakes_at = linger_ends
                 self._wake_pending = True
+        if result is not None:
+            self._build_sealed(result)
         if wake:
             self._wake_sender()
         return FutureRecordMetadata(
@@ -240,6 +290,8 @@ class RecordAccumulator:
                     unknown = True
                     continue
                 head = queue[0]
+                if head.building:
+                    continue  # _build_sealed wakes the sender when done
                 if head.retry_at > now:
                     next_check = min(next_check, head.retry_at - now)
                 elif urgent or head.closed or len(queue) > 1 or now - head.created >= linger:
@@ -266,13 +318,17 @@ class RecordAccumulator:
                 size = 0
                 first = len(drained)
                 while queue and (size == 0 or size + queue[0].builder.estimated_size <= limit):
-                    if self._config.idempotent and not _joins(drained[first:], queue[0]):
+                    batch = queue[0]
+                    if batch.building:
+                        break  # and the batches behind it wait too: order within a partition
+                    if self._config.idempotent and not _joins(drained[first:], batch):
                         break
-                    batch = queue.popleft()
+                    queue.popleft()
                     batch.closed = True
                     size += batch.builder.estimated_size
                     drained.append(batch)
-                self._muted.add(tp)
+                if len(drained) > first:
+                    self._muted.add(tp)
         return drained
 
     def requeue(self, batches: list[ProducerBatch], retry_at: float) -> None:
@@ -313,7 +369,9 @@ class RecordAccumulator:
         with self._lock:
             for queue in self._batches.values():
                 while queue and now - queue[0].created > timeout:
-                    expired.append(queue.popleft())
+                    batch = queue.popleft()
+                    batch.closed = True  # append_sticky may still hold it: take nothing more
+                    expired.append(batch)
         for batch in expired:
             self.fail(batch, error(batch))
 
@@ -321,6 +379,9 @@ class RecordAccumulator:
         with self._lock:
             queued = [batch for queue in self._batches.values() for batch in queue]
             self._batches.clear()
+            self._sticky_batches.clear()
+            for batch in queued:
+                batch.closed = True
         for batch in queued:
             self.fail(batch, error)
 

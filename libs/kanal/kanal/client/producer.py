@@ -45,6 +45,11 @@ class Producer(SyncFacade):
             self._thread.stop()
             raise
         self._append_sticky = self._core.accumulator.append_sticky
+        # One test on the hot path instead of three: records go through serializers or a
+        # tracing span first (_send_prepared) only when one of them is there.
+        self._prepares = (self._key_serializer is not None
+                          or self._value_serializer is not None
+                          or self._core.tracing is not None)
         self._closed = False
         # Like kafka-python: records still buffered when the interpreter exits are sent.
         self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
@@ -61,6 +66,21 @@ class Producer(SyncFacade):
     ) -> FutureRecordMetadata:
         """Queue a record; the future resolves to its RecordMetadata once acknowledged.
         Blocks only for buffer memory or a new topic's metadata (up to max_block_ms)."""
+        if self._prepares:
+            return self._send_prepared(topic, value, key, headers, partition, timestamp_ms)
+        if key is None and partition is None:
+            # The common case straight to the accumulator (a call less per record): a keyless
+            # record for the open batch of its topic's sticky partition.
+            future = self._append_sticky(topic, timestamp_ms, value, headers)
+            if future is not None:
+                return future
+        return self._append(self._core, topic, key, value, partition, timestamp_ms, headers)
+
+    def _send_prepared(  # noqa: PLR0917 - send()'s arguments
+        self, topic: str, value: Any, key: Any, headers: Headers | None,
+        partition: int | None, timestamp_ms: int | None,
+    ) -> FutureRecordMetadata:
+        """send() with serializers or tracing."""
         if self._key_serializer is not None:
             key = self._key_serializer(key)
         if self._value_serializer is not None:
@@ -70,8 +90,6 @@ class Producer(SyncFacade):
             return core.tracing.send(topic, partition, headers, functools.partial(
                 self._append, core, topic, key, value, partition, timestamp_ms))
         if key is None and partition is None:
-            # The common case straight to the accumulator (a call less per record): a keyless
-            # record for the open batch of its topic's sticky partition.
             future = self._append_sticky(topic, timestamp_ms, value, headers)
             if future is not None:
                 return future

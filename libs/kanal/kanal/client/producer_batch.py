@@ -24,9 +24,9 @@ HEADERS_OVERHEAD = 10
 class ProducerBatch:
     """One batch under construction or waiting for its answer."""
 
-    __slots__ = ("append_record", "attempts", "builder", "closed", "created", "payload",
-                 "producer_id", "record_count", "reserved", "result", "retry_at", "sequence",
-                 "tp", "trace_headers")
+    __slots__ = ("append_record", "attempts", "builder", "building", "closed", "created",
+                 "payload", "producer_id", "record_count", "reserved", "result", "retry_at",
+                 "sequence", "tp", "trace_headers")
 
     def __init__(self, tp: TopicPartition, builder: RecordBatchEncoder, reserved: int) -> None:
         self.tp = tp
@@ -39,6 +39,9 @@ class ProducerBatch:
         self.result = BatchResult()
         self.created = time.monotonic()
         self.closed = False
+        # Full and being built by the thread that filled it, outside the accumulator's lock:
+        # not to be drained until built (RecordAccumulator._build_sealed).
+        self.building = False
         self.attempts = 0
         self.retry_at = 0.0
         self.payload: bytes | bytearray | None = None

@@ -176,7 +176,7 @@ class ProducerCore:
                     )
                 else:
                     partition = default(None, partitions[0], partitions[1], topic=topic)
-                self._sticky[topic] = partitions[2][partition]
+                acc.set_sticky(partitions[2][partition])
         elif partition not in partitions[0]:
             raise UnknownTopicOrPartition(
                 f"partition {partition} of {topic!r} does not exist (it has {len(partitions[0])})"

@@ -26,6 +26,7 @@ from kanal.client.config import ProducerConfig
 from kanal.client.connection import ConnectionPool
 from kanal.client.idempotence import ProducerIdentity
 from kanal.client.metadata import MetadataManager
+from kanal.client.produce_request import PartitionData, encode_produce_request
 from kanal.client.producer_batch import ProducerBatch
 from kanal.client.retry import METADATA_STALE_CODES, backoff_s, error_from_rpc
 from kanal.errors import (
@@ -38,7 +39,6 @@ from kanal.errors import (
 from kanal.tracing.carriers import Metadata
 from kanal.tracing.producer import ProducerTracing
 from kanal.types import ACKS_NONE, TopicPartition
-from kanal.v1 import broker_pb2
 
 log = logging.getLogger(__name__)
 
@@ -195,25 +195,17 @@ class Sender:
             self._acc.unmute(by_tp)
             self._event.set()
 
-    def _request(
-        self, by_tp: dict[TopicPartition, list[ProducerBatch]]
-    ) -> broker_pb2.ProduceRequest:
-        request = broker_pb2.ProduceRequest(
-            correlation_id=next(self._correlation),
-            acks=self._config.acks,
-            timeout_ms=self._config.connection.request_timeout_ms,
-        )
-        # Built in place with add(): passing sub-messages to a constructor deep-copies them
-        # (with upb, about 1 ms of the GIL for a 650 KB request; add() costs 0.05 ms).
-        topics: dict[str, broker_pb2.TopicProduceData] = {}
+    def _request(self, by_tp: dict[TopicPartition, list[ProducerBatch]]) -> bytes:
+        """The serialized ProduceRequest: one join of the batches (produce_request.py)."""
+        topics: dict[str, list[PartitionData]] = {}
         for tp, tp_batches in by_tp.items():
-            topic = topics.get(tp.topic)
-            if topic is None:
-                topic = topics[tp.topic] = request.topics.add(topic=tp.topic)
-            topic.partitions.add(
-                partition=tp.partition, records=b"".join(batch.encoded() for batch in tp_batches)
+            topics.setdefault(tp.topic, []).append(
+                (tp.partition, [batch.encoded() for batch in tp_batches])
             )
-        return request
+        return encode_produce_request(
+            correlation_id=next(self._correlation), acks=self._config.acks,
+            timeout_ms=self._config.connection.request_timeout_ms, topics=list(topics.items()),
+        )
 
     async def _exchange(self, node: int, by_tp: dict[TopicPartition, list[ProducerBatch]],
                         metadata: Metadata) -> None:
@@ -223,9 +215,9 @@ class Sender:
         if endpoint is None:
             self._retry_all(by_tp, BrokerNotAvailable(f"broker {node} left the metadata"))
             return
-        stub = self._pool.broker(endpoint)
+        produce = self._pool.produce(endpoint)
         timeout = self._config.connection.request_timeout_ms / 1000
-        call = stub.Produce(request, timeout=timeout, metadata=metadata)
+        call = produce(request, timeout=timeout, metadata=metadata)
         if self._config.acks == ACKS_NONE:
             # Nobody waits for acks=0: the records count as sent once the request is issued.
             self._done([(b, -1, -1) for tp_batches in by_tp.values() for b in tp_batches])

@@ -16,20 +16,36 @@ and headers as a list of (str, bytes | None) (`header_list`). It returns the app
 record's metadata (`.timestamp`), or None, the batch unchanged, when the record would push
 the batch past `max_bytes` (the first record is always taken). A key, value or header of
 the wrong type raises TypeError and leaves the batch unchanged.
+
+`build()` is cheap for the native encoder, but aiokafka computes the batch CRC with the GIL
+released: a thread that builds while another one runs Python waits for the GIL to come back,
+up to the interpreter's switch interval (5 ms). So the producer builds a full batch in the
+thread that filled it (`eager_build`), rather than in its sender's thread where each build
+behind a busy caller cost that wait. The bytes are built once; setting the producer state
+afterwards rewrites those header fields and signs the batch again (CRC-32C with the GIL held).
 """
 
 from __future__ import annotations
 
+import struct
 import time
-from typing import NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
+import crc32c
 from aiokafka.record._crecords import DefaultRecordBatchBuilder
 
 from kanal.errors import InvalidTimestamp
 from kanal.records.builder import MAX_TIMESTAMP, BatchBuilder, InputHeaders
-from kanal.records.header import CODEC_NONE, MAGIC, NO_PRODUCER_ID, NO_SEQUENCE
+from kanal.records.header import CODEC_NONE, CRC_START, MAGIC, NO_PRODUCER_ID, NO_SEQUENCE
 
 HeaderList = list[tuple[str, bytes | None]]
+
+# producer_id int64, producer_epoch int16, base_sequence int32 at byte 43 of the header; the
+# CRC (uint32) at byte 17 covers them (kanal.records.header draws the layout).
+_PRODUCER_STATE = struct.Struct(">qhi")
+_PRODUCER_STATE_AT = 43
+_CRC = struct.Struct(">I")
+_CRC_AT = 17
 
 NO_HEADERS: HeaderList = []
 """The headers of a record without any (shared: encoders only read it)."""
@@ -42,6 +58,10 @@ class AppendedRecord(Protocol):
 
 class RecordBatchEncoder(Protocol):
     """A producer batch under construction (see the module doc for `append_record`)."""
+
+    eager_build: ClassVar[bool]
+    """Whether a full batch is best built at once by the thread that filled it (cheap, and
+    no compression to hold that thread up)."""
 
     @property
     def estimated_size(self) -> int: ...
@@ -84,7 +104,9 @@ class NativeBatchEncoder:
     `build()` returns it with base offset 0 and partition leader epoch -1 (the broker
     rewrites both); nothing may be appended after."""
 
-    __slots__ = ("_builder", "append_record", "max_bytes")
+    __slots__ = ("_builder", "_built", "append_record", "max_bytes")
+
+    eager_build: ClassVar[bool] = True
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -95,6 +117,7 @@ class NativeBatchEncoder:
         )
         # The compiled method itself: a Python wrapper would cost as much as the encoding.
         self.append_record = self._builder.append
+        self._built: bytearray | None = None
 
     @property
     def estimated_size(self) -> int:
@@ -105,15 +128,25 @@ class NativeBatchEncoder:
     def set_producer_state(
         self, *, producer_id: int, producer_epoch: int, base_sequence: int, transactional: bool
     ) -> None:
-        """Set the idempotence fields before `build()` (as BatchBuilder does)."""
+        """Set the idempotence fields, before or after `build()`."""
         if transactional:
             raise ValueError("NativeBatchEncoder builds non-transactional batches only")
         self._builder.set_producer_state(producer_id, producer_epoch, base_sequence)
+        built = self._built
+        if built is not None:
+            _PRODUCER_STATE.pack_into(
+                built, _PRODUCER_STATE_AT, producer_id, producer_epoch, base_sequence
+            )
+            # gil_release_mode=0: a released GIL costs more than the CRC (see the module doc).
+            crc = crc32c.crc32c(memoryview(built)[CRC_START:], gil_release_mode=0)
+            _CRC.pack_into(built, _CRC_AT, crc)
 
     def build(self) -> bytearray:
-        """The batch bytes: header with CRC-32C, then the records."""
-        batch: bytearray = self._builder.build()
-        return batch
+        """The batch bytes: header with CRC-32C, then the records (built once)."""
+        built = self._built
+        if built is None:
+            built = self._built = self._builder.build()
+        return built
 
 
 class Appended(NamedTuple):
@@ -124,6 +157,9 @@ class PythonBatchEncoder:
     """BatchBuilder (any codec) behind `append_record`."""
 
     __slots__ = ("builder",)
+
+    # Compression belongs to the sender's thread, not to the one calling send().
+    eager_build: ClassVar[bool] = False
 
     def __init__(self, builder: BatchBuilder) -> None:
         self.builder = builder

@@ -68,6 +68,42 @@ def test_both_encoders_behave_alike(rows: list[Row], limit: int) -> None:
     assert bytes(native.build()) == python.build()
 
 
+producer_states = st.tuples(
+    st.integers(0, 2**63 - 1), st.integers(0, 2**15 - 1), st.integers(0, 2**31 - 1)
+)
+
+
+@settings(max_examples=100)
+@given(rows_strategy, producer_states)
+def test_producer_state_set_after_build_gives_the_same_bytes_as_before(
+    rows: list[Row], state: tuple[int, int, int]
+) -> None:
+    # The producer builds a full batch at once; an idempotent one stamps it when it sends it.
+    producer_id, epoch, sequence = state
+    stamped_late, stamped_early = NativeBatchEncoder(1 << 30), NativeBatchEncoder(1 << 30)
+    ours = BatchBuilder(max_bytes=1 << 30)
+    for encoder in (stamped_late, stamped_early):
+        fill(encoder, rows)
+    for row in rows:
+        ours.append(*row)
+    first = stamped_late.build()
+    stampable: tuple[NativeBatchEncoder | BatchBuilder, ...] = (stamped_late, stamped_early, ours)
+    for stamped in stampable:
+        stamped.set_producer_state(producer_id=producer_id, producer_epoch=epoch,
+                                   base_sequence=sequence, transactional=False)
+    late = stamped_late.build()
+    assert late is first  # stamped in place: the bytes a sender already holds
+    assert bytes(late) == bytes(stamped_early.build()) == ours.build()
+    header = validate_batch(bytes(late))  # CRC checked
+    assert (header.producer_id, header.producer_epoch, header.base_sequence) == state
+
+
+def test_build_is_done_once() -> None:
+    native = NativeBatchEncoder(1000)
+    native.append_record(0, 5, None, b"x", NO_HEADERS)
+    assert native.build() is native.build()
+
+
 @given(rows_strategy)
 def test_rows_come_back_as_appended(rows: list[Row]) -> None:
     native = NativeBatchEncoder(1 << 30)

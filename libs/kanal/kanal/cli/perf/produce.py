@@ -1,8 +1,8 @@
 """`kanal perf produce`: kafka-producer-perf-test for Kanal.
 
 Latency is send-to-acknowledgement per record: the time `send()` was called to the time the
-record's future completed (completions arrive per batch, so records of one batch share the
-completion time, as in Kafka's tool).
+record's acknowledgement reached the client (completions arrive per batch, so records of one
+batch share the completion time, as in Kafka's tool; acks.py times them per batch).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from kanal.cli import clients
 from kanal.cli.context import CliContext, bootstrap_option, pass_cli
 from kanal.cli.failures import CommandFailed
 from kanal.cli.options import acks_option, compression_argument, compression_option, parse_acks
+from kanal.cli.perf.acks import AckTimer
 from kanal.cli.perf.options import emit, json_option, reporting_interval_option
 from kanal.cli.perf.stats import LatencyStats, summary_line
 from kanal.cli.perf.throttle import ThroughputThrottler
@@ -85,21 +86,18 @@ def perf_produce(
     stats = LatencyStats(num_records)
     first_error: list[KanalError] = []
 
-    def acked(index: int, sent_at: float, _metadata: object) -> None:
-        stats.record(index, (time.monotonic() - sent_at) * 1000.0, record_size)
-
     def failed(error: KanalError) -> None:
         stats.record_error()
         if not first_error:
             first_error.append(error)
 
+    ack_timer = AckTimer(stats, record_size, failed)
     try:
         throttler = ThroughputThrottler(throughput, time.monotonic_ns())
         with Ticker(reporting_interval_ms / 1000, lambda: stats.take_window().line()):
             for index in range(num_records):
                 sent_at = time.monotonic()
-                future = producer.send(topic, value=payload)
-                future.add_callback(acked, index, sent_at).add_errback(failed)
+                ack_timer.sent(producer.send(topic, value=payload), index, sent_at)
                 if throttler.should_throttle(index + 1, time.monotonic_ns()):
                     throttler.throttle()
             producer.flush()

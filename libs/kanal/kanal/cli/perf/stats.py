@@ -64,13 +64,22 @@ class LatencyStats:
 
     def record(self, index: int, latency_ms: float, size: int) -> None:
         with self._lock:
-            self.count += 1
-            self.bytes += size
-            self._latency_sum_ms += latency_ms
-            self._latency_max_ms = max(self._latency_max_ms, latency_ms)
-            self._window.add(latency_ms, size)
-            if index % self.sampling == 0:
-                self._samples.append(latency_ms)
+            self._add(index, latency_ms, size)
+
+    def record_many(self, latencies: list[tuple[int, float]], size: int) -> None:
+        """`record` for the records of one batch, (index, latency ms) each, under one lock."""
+        with self._lock:
+            for index, latency_ms in latencies:
+                self._add(index, latency_ms, size)
+
+    def _add(self, index: int, latency_ms: float, size: int) -> None:
+        self.count += 1
+        self.bytes += size
+        self._latency_sum_ms += latency_ms
+        self._latency_max_ms = max(self._latency_max_ms, latency_ms)
+        self._window.add(latency_ms, size)
+        if index % self.sampling == 0:
+            self._samples.append(latency_ms)
 
     def record_error(self) -> None:
         with self._lock:
