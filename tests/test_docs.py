@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from kanal.topic_config import TOPIC_CONFIGS
 from kanal_broker.__main__ import build_parser as broker_parser
+from kanal_connect.__main__ import build_parser as connect_parser
 from kanal_controller.__main__ import build_parser as controller_parser
+from kanal_registry.__main__ import build_parser as registry_parser
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -21,7 +23,9 @@ def _section(title: str) -> str:
 
 
 def _documented_flags(section: str) -> set[str]:
-    return set(re.findall(r"^\| `(--[a-z0-9-]+)`", section, flags=re.MULTILINE))
+    """Every flag in a table's first cell (a row may name several: `--host` / `--port`)."""
+    cells = re.findall(r"^\| (`--[^|]*)\|", section, flags=re.MULTILINE)
+    return {flag for cell in cells for flag in re.findall(r"`(--[a-z0-9-]+)`", cell)}
 
 
 def _parser_flags(parser: argparse.ArgumentParser) -> set[str]:
@@ -32,6 +36,8 @@ def _parser_flags(parser: argparse.ArgumentParser) -> set[str]:
 @pytest.mark.parametrize(("title", "parser"), [
     ("### Broker", broker_parser({})),
     ("### Controller", controller_parser({})),
+    ("### Schema registry", registry_parser({})),
+    ("### Connect worker", connect_parser({})),
 ])
 def test_every_service_flag_is_documented_and_nothing_else(
     title: str, parser: argparse.ArgumentParser,

@@ -176,6 +176,10 @@ def test_tracing_is_off_unless_an_endpoint_is_given(services: dict[str, Service]
         controller = controller_settings(
             _env(services[name], {"KANAL_OTLP_ENDPOINT": "http://otel:4317"}))
         assert controller.otlp_endpoint == "http://otel:4317"
+    for parse, name in ((registry_settings, "schema-registry"), (connect_settings, "connect")):
+        assert parse(_env(services[name])).otlp_endpoint == ""
+        on_http = parse(_env(services[name], {"KANAL_OTLP_ENDPOINT": "http://otel:4317"}))
+        assert on_http.otlp_endpoint == "http://otel:4317"
 
 
 def test_one_cluster_id_everywhere(services: dict[str, Service]) -> None:

@@ -40,12 +40,14 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 @pytest.fixture
 def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpCollector]:
-    """An OTLP collector, and the environment that makes brokers and controllers started by
+    """An OTLP collector, and the environment that makes every service started by
     `dev_cluster` export to it (quickly: a 100 ms batch delay)."""
     server = OtlpCollector()
     server.start()
     monkeypatch.setenv("KANAL_BROKER_OTLP_ENDPOINT", server.endpoint)
     monkeypatch.setenv("KANAL_CONTROLLER_OTLP_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("KANAL_REGISTRY_OTLP_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("KANAL_CONNECT_OTLP_ENDPOINT", server.endpoint)
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
     try:
         yield server

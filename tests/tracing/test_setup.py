@@ -1,12 +1,14 @@
 """When the services turn tracing on: the flag, then the standard OTEL_* variables; the
-switches that turn it off; and the flags' environment fallbacks on both services."""
+switches that turn it off; and the flags' environment fallbacks on every service."""
 
 from __future__ import annotations
 
 import pytest
 from kanal.tracing.setup import otlp_endpoint, setup_tracing
 from kanal_broker.__main__ import parse_settings as broker_settings
+from kanal_connect.__main__ import parse_settings as connect_settings
 from kanal_controller.__main__ import parse_settings as controller_settings
+from kanal_registry.__main__ import parse_settings as registry_settings
 
 
 @pytest.mark.parametrize(("flag", "env", "expected"), [
@@ -42,3 +44,20 @@ def test_both_services_take_the_endpoint_from_flag_or_environment() -> None:
     assert controller.otlp_endpoint == "http://env:4317"
     controller, _ = controller_settings(["--otlp-endpoint", "http://f:4317"], {})
     assert controller.otlp_endpoint == "http://f:4317"
+
+
+def test_registry_and_connect_take_the_endpoint_from_flag_or_environment() -> None:
+    registry, _ = registry_settings([], {"KANAL_REGISTRY_OTLP_ENDPOINT": "http://env:4317"})
+    assert registry.otlp_endpoint == "http://env:4317"
+    registry, _ = registry_settings(["--otlp-endpoint", "http://f:4317"],
+                                    {"KANAL_REGISTRY_OTLP_ENDPOINT": "http://env:4317"})
+    assert registry.otlp_endpoint == "http://f:4317"
+    registry, _ = registry_settings([], {"KANAL_CONNECT_OTLP_ENDPOINT": "http://other:4317"})
+    assert registry.otlp_endpoint == ""
+    worker, _ = connect_settings([], {"KANAL_CONNECT_OTLP_ENDPOINT": "http://env:4317"})
+    assert worker.otlp_endpoint == "http://env:4317"
+    worker, _ = connect_settings(["--otlp-endpoint", "http://f:4317"],
+                                 {"KANAL_CONNECT_OTLP_ENDPOINT": "http://env:4317"})
+    assert worker.otlp_endpoint == "http://f:4317"
+    worker, _ = connect_settings([], {"KANAL_REGISTRY_OTLP_ENDPOINT": "http://other:4317"})
+    assert worker.otlp_endpoint == ""

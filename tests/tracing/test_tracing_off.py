@@ -9,6 +9,7 @@ from kanal.devcluster.pytest_plugin import DevClusterFactory
 from kanal.tracing import tracing_active
 from kanal.tracing.grpc_client import client_interceptors
 from kanal.tracing.grpc_server import server_interceptors
+from kanal.tracing.http_server import http_server_middlewares
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +19,7 @@ def test_nothing_is_traced_or_added_to_records_when_tracing_is_off(
     assert not tracing_active()
     assert server_interceptors() == []
     assert list(client_interceptors()) == []
+    assert http_server_middlewares() == []
     cluster = dev_cluster(brokers=1)
     with Admin(bootstrap_servers=cluster.bootstrap) as admin:
         admin.create_topics([NewTopic("quiet", 1, 1)])

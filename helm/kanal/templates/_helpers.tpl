@@ -92,7 +92,7 @@ chart's etcd (clients fail over between members). */}}
 {{- end -}}
 
 {{/* OpenTelemetry export of a service whose flag env prefix is .prefix (KANAL_BROKER,
-KANAL_CONTROLLER); nothing when tracing.otlpEndpoint is empty. */}}
+KANAL_CONTROLLER, KANAL_REGISTRY, KANAL_CONNECT); nothing when tracing.otlpEndpoint is empty. */}}
 {{- define "kanal.tracingEnv" -}}
 {{- with .ctx.Values.tracing }}
 {{- if .otlpEndpoint }}

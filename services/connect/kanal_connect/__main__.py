@@ -10,6 +10,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from kanal.tracing import setup_tracing
+
 from kanal_connect.runtime.converters import WorkerConverters
 from kanal_connect.worker.settings import WorkerSettings
 
@@ -74,6 +76,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--standalone", action="store_true",
                    default=default("STANDALONE", "") in ("1", "true"),
                    help="do not join a group: this worker runs every connector")
+    p.add_argument("--otlp-endpoint", default=default("OTLP_ENDPOINT", ""),
+                   help="export OpenTelemetry spans over OTLP/gRPC to this collector "
+                   "(http://host:4317); OTEL_EXPORTER_OTLP_ENDPOINT works too; off by default")
     p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     return p
@@ -98,6 +103,7 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[WorkerS
         offset_flush_interval_ms=args.offset_flush_interval_ms,
         converters=WorkerConverters(args.key_converter, args.value_converter, schemas, schemas),
         plugin_modules=tuple(args.plugin_module), distributed=not args.standalone,
+        otlp_endpoint=args.otlp_endpoint,
     )
     return settings, args.log_level
 
@@ -107,7 +113,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from kanal_connect.worker.app import run_worker
 
-    asyncio.run(run_worker(settings))
+    tracing = setup_tracing("kanal-connect", settings.otlp_endpoint)
+    try:
+        asyncio.run(run_worker(settings))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # export the spans still queued
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from kanal.tracing import setup_tracing
 from kanal.types import HostPort
 
 from kanal_registry.app import run_registry
@@ -48,6 +49,9 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--lease-ttl-s", type=int, default=default("LEASE_TTL_S", "5"),
                    help="TTL of the primary's etcd lease: how long writes pause when the "
                    "primary dies")
+    p.add_argument("--otlp-endpoint", default=default("OTLP_ENDPOINT", ""),
+                   help="export OpenTelemetry spans over OTLP/gRPC to this collector "
+                   "(http://host:4317); OTEL_EXPORTER_OTLP_ENDPOINT works too; off by default")
     p.add_argument("--log-level", default=default("LOG_LEVEL", "INFO"), type=str.upper,
                    choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
     return p
@@ -84,6 +88,7 @@ def parse_settings(argv: Sequence[str], env: Mapping[str, str]) -> tuple[Registr
         bootstrap=args.bootstrap,
         cluster_id=args.cluster_id,
         lease_ttl_s=args.lease_ttl_s,
+        otlp_endpoint=args.otlp_endpoint,
     )
     return settings, str(args.log_level)
 
@@ -93,7 +98,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    asyncio.run(run_registry(settings))
+    tracing = setup_tracing("kanal-registry", settings.otlp_endpoint)
+    try:
+        asyncio.run(run_registry(settings))
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # export the spans still queued
 
 
 if __name__ == "__main__":

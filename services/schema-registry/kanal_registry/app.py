@@ -21,6 +21,8 @@ from aiohttp import web
 from kanal.meta.etcd import Etcd
 from kanal.meta.layout import Layout
 from kanal.startup_heap import freeze_startup_heap
+from kanal.tracing.grpc_server import server_interceptors
+from kanal.tracing.http_client import http_client_trace_configs
 from kanal.v1 import registry_pb2_grpc
 
 from kanal_registry.cluster.election import Candidate, PrimaryElection
@@ -91,7 +93,8 @@ async def _serve(settings: RegistrySettings, stack: contextlib.AsyncExitStack,
     await stack.enter_async_context(_owned(election.run(), "registry-election", stop))
 
     session = aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=settings.write_timeout_s))
+        timeout=aiohttp.ClientTimeout(total=settings.write_timeout_s),
+        trace_configs=http_client_trace_configs())
     _on_exit(stack, "the forwarding session", session.close, _CLIENT_CLOSE_S)
     registry = RegistryService(reads=reads, schemas_log=schemas_log, election=election,
                                session=session, metrics=metrics,
@@ -100,7 +103,7 @@ async def _serve(settings: RegistrySettings, stack: contextlib.AsyncExitStack,
     runner = web.AppRunner(build_app(registry, metrics), access_log=None,
                            shutdown_timeout=settings.shutdown_grace_s)
     await runner.setup()
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=server_interceptors())
 
     async def stop_serving() -> None:
         # Both edges drain at once, each within the grace period.

@@ -27,6 +27,9 @@ class RegistrySettings:
     """Keys live under /kanal/<cluster-id>/ in etcd."""
     lease_ttl_s: int = 5
     """TTL of the primary's etcd lease: how long writes pause when a primary dies."""
+    otlp_endpoint: str = ""
+    """OpenTelemetry collector (OTLP/gRPC) to export spans to; empty leaves tracing to the
+    standard OTEL_* variables, off unless they name an endpoint (kanal.tracing.setup)."""
     write_timeout_s: float = 30.0
     """How long one write (or a wait for a primary) may take before 50002 / 50004."""
     shutdown_grace_s: float = 5.0

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from typing import TypeVar
 
 import grpc
+from kanal.tracing.grpc_server import server_interceptors
 from kanal.v1 import connect_pb2 as pb
 from kanal.v1 import connect_pb2_grpc
 
@@ -191,7 +192,8 @@ class ConnectServicer(connect_pb2_grpc.ConnectServicer):
 
 
 async def start_grpc(service: ConnectService, host: str, port: int) -> grpc.aio.Server:
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)],
+                             interceptors=server_interceptors())
     connect_pb2_grpc.add_ConnectServicer_to_server(ConnectServicer(service), server)
     server.add_insecure_port(f"{host}:{port}")
     await server.start()

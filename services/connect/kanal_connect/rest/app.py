@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from aiohttp import web
+from kanal.tracing.http_server import http_server_middlewares
 
 from kanal_connect.rest import loggers
 from kanal_connect.rest.errors import (
@@ -227,7 +228,8 @@ async def put_logger(request: web.Request) -> web.Response:
 
 
 def build_app(service: ConnectService, cluster_id: str) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    # The span middleware goes first, so its span holds the whole answer, errors included.
+    app = web.Application(middlewares=[*http_server_middlewares(), error_middleware])
     app[SERVICE] = service
     app[CLUSTER_ID] = cluster_id
     c = "/connectors/{name}"

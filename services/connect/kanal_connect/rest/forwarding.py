@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from kanal.tracing.http_client import http_client_trace_configs
 
 from kanal_connect.worker.errors import NotLeader, RebalanceInProgress
 
@@ -20,9 +21,10 @@ async def forward(request: web.Request, base_url: str) -> web.Response:
     body = await request.read() or None  # cached when the handler read it already
     url = base_url.rstrip("/") + request.rel_url.path_qs
     headers = {FORWARDED_HEADER: "1", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession(timeout=TIMEOUT) as session, session.request(
-        request.method, url, data=body, headers=headers
-    ) as answer:
+    # Under the REST span: the leader's span joins the caller's trace (nothing when off).
+    traced = http_client_trace_configs()
+    async with aiohttp.ClientSession(timeout=TIMEOUT, trace_configs=traced) as session, \
+            session.request(request.method, url, data=body, headers=headers) as answer:
         payload = await answer.read()
         return web.Response(status=answer.status, body=payload or None,
                             content_type="application/json" if payload else None)

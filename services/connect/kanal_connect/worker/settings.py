@@ -44,6 +44,9 @@ class WorkerSettings:
     """Extra modules to load connector classes from (besides the entry points)."""
     distributed: bool = True
     """Join the group through the broker (needs kanal.client.classic_group)."""
+    otlp_endpoint: str = ""
+    """OpenTelemetry collector (OTLP/gRPC) to export spans to; empty leaves tracing to the
+    standard OTEL_* variables, off unless they name an endpoint (kanal.tracing.setup)."""
 
     @property
     def advertised(self) -> str:

@@ -11,6 +11,7 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from kanal.tracing.http_server import http_server_middlewares
 from prometheus_client import Counter
 
 from kanal_registry.errors import RegistryError, RegistryErrorCode
@@ -27,7 +28,9 @@ _UNMATCHED = "unmatched"
 
 
 def build_app(registry: RegistryService, metrics: RegistryMetrics) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_edge(metrics)])
+    # The span middleware goes first, so its span holds the whole answer, errors included.
+    app = web.Application(client_max_size=MAX_BODY_BYTES,
+                          middlewares=[*http_server_middlewares(), _edge(metrics)])
     app[SERVICE] = registry
     app[ANSWERS] = AnswerCache(registry.reads.state)
     app.router.add_get("/", _root)
