@@ -8,7 +8,9 @@ produced into `events` first, then a connect worker process runs the PostgresSin
 mode; measured from the first batch in the table to the offsets ledger reaching N, i.e. the
 whole path: consumer fetch -> JSON converter -> transforms -> `put` -> COPY into a staging
 table + INSERT .. ON CONFLICT DO UPDATE + the ledger row, one transaction per `batch.size`.
-The worker's CPU per record comes from /proc.
+The worker's CPU per record comes from /proc, and so does PostgreSQL's (its server
+processes alive through the run: the sink's backend, the WAL writer, the checkpointer; the
+two sides can overlap on two cores, so the slower one bounds the rate).
 
 `--mode task`: the sink task alone, driven in this process with ready-made records (no
 broker, no converter): the connector's share.
@@ -19,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import psycopg
 from connect_pg import (
     Database,
     PostgresServer,
@@ -32,6 +36,7 @@ from connect_pg import (
     create_topic,
     measure_progress,
     new_database,
+    process_cpu_s,
     profiled,
     start_cluster,
     start_worker,
@@ -126,13 +131,44 @@ def produce(bootstrap: str, count: int, keys: int) -> None:
         producer.flush()
 
 
-def ledger(database: Database) -> int:
-    try:
-        rows = database.query("SELECT next_offset FROM __kanal_connect_offsets "
-                              "WHERE connector = 'bench'")
-    except Exception:  # the task creates the ledger table when it starts
-        return 0
-    return int(str(rows[0][0])) if rows else 0
+class Ledger:
+    """Polls the sink's offsets ledger over one connection (a connection per poll would
+    fork a PostgreSQL backend 20 times a second, CPU taken from the run being measured),
+    and the CPU of PostgreSQL's server processes from the first progress on."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self._conn = conn
+        self._postmaster = _parent_pid(int(str(conn.execute(
+            "SELECT pg_backend_pid()").fetchall()[0][0])))
+        self._cpu_at_first: dict[int, float] | None = None
+
+    def next_offset(self) -> int:
+        try:
+            rows = self._conn.execute("SELECT next_offset FROM __kanal_connect_offsets "
+                                      "WHERE connector = 'bench'").fetchall()
+        except psycopg.errors.UndefinedTable:  # the task creates it when it starts
+            return 0
+        done = int(str(rows[0][0])) if rows else 0
+        if done and self._cpu_at_first is None:
+            self._cpu_at_first = self._server_cpu()
+        return done
+
+    def server_cpu_since_first_s(self) -> float:
+        before, now = self._cpu_at_first or {}, self._server_cpu()
+        return sum(now[pid] - before[pid] for pid in now.keys() & before.keys())
+
+    def _server_cpu(self) -> dict[int, float]:
+        children = Path(f"/proc/{self._postmaster}/task/{self._postmaster}/children")
+        cpu = {}
+        for pid in map(int, children.read_text().split()):
+            with contextlib.suppress(FileNotFoundError):  # a backend that just left
+                cpu[pid] = process_cpu_s(pid)
+        return cpu
+
+
+def _parent_pid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
 def measure_worker(database: Database, count: int, keys: int, batch: int,
@@ -148,14 +184,19 @@ def measure_worker(database: Database, count: int, keys: int, batch: int,
                     "connector.class": "PostgresSink", **sink_config(database.url, batch),
                     "key.converter": JSON, "value.converter": JSON})
                 assert worker.process is not None
-                with profiled(worker.process.pid, profile):
-                    progress = measure_progress(worker.process.pid,
-                                                lambda: ledger(database), count)
+                with (psycopg.connect(database.server.conninfo(database.name),
+                                      autocommit=True) as conn,
+                      profiled(worker.process.pid, profile)):
+                    ledger = Ledger(conn)
+                    progress = measure_progress(worker.process.pid, ledger.next_offset,
+                                                count)
+                    postgres_cpu_s = ledger.server_cpu_since_first_s()
             finally:
                 worker.stop()
         finally:
             cluster.stop()
-    return progress.as_dict("upserts")
+    return {**progress.as_dict("upserts"),
+            "postgres_cpu_us_per_record": postgres_cpu_s / progress.records * 1e6}
 
 
 def main() -> None:
@@ -188,9 +229,12 @@ def main() -> None:
         print(json.dumps(result))
         return
     cpu = result.get("worker_cpu_us_per_record", result.get("task_cpu_us_per_record"))
+    postgres = result.get("postgres_cpu_us_per_record")
     print(f"sink ({args.mode}): {result['upserts']:.0f} upserts in {result['seconds']:.2f} s = "
           f"{result['upserts_per_sec']:,.0f} upserts/s (target >= 30,000); "
-          f"{cpu:.1f} us CPU per record; {result['rows']:.0f} rows in the table")
+          f"{cpu:.1f} us CPU per record"
+          + (f" (PostgreSQL: {postgres:.1f} us)" if postgres is not None else "")
+          + f"; {result['rows']:.0f} rows in the table")
 
 
 if __name__ == "__main__":

@@ -211,8 +211,8 @@ class SinkTaskRunner(TaskRunner):
         """Drop the consumed records below the offsets the task has finished with. They are
         kept until then, not per poll: a sink that buffers across puts (PostgresSink) may
         report a record of an earlier poll to the dead letter queue when it flushes."""
-        finished = [key for key in self._originals
-                    if key[2] < done.get(TopicPartition(key[0], key[1]), -1)]
+        limits = {(tp.topic, tp.partition): offset for tp, offset in done.items()}
+        finished = [key for key in self._originals if key[2] < limits.get(key[:2], -1)]
         for key in finished:
             del self._originals[key]
 
@@ -256,5 +256,5 @@ def _sink_record(original: ConsumerRecord, key: SchemaAndValue, value: SchemaAnd
         timestamp_type=(
             "LogAppendTime" if original.timestamp_type == LOG_APPEND_TIME else "CreateTime"
         ),
-        headers=headers_from_kafka(list(original.headers or ())),
+        headers=headers_from_kafka(original.headers) if original.headers else (),
     )

@@ -10,6 +10,7 @@ import datetime as dt
 import decimal
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kanal_connect.connectors.postgres.sink.config import KAFKA_PK_DEFAULTS, SinkConfig
 from kanal_connect.data import logical
@@ -53,9 +54,9 @@ class ColumnSpec:
     nullable: bool
 
 
-@dataclass(frozen=True, slots=True)
-class SinkRow:
-    """One record's effect on its table: a row to write, or (delete) a key to remove."""
+class SinkRow(NamedTuple):
+    """One record's effect on its table: a row to write, or (delete) a key to remove. (A
+    named tuple: one is built per record, and that is cheaper than a frozen dataclass.)"""
 
     table: str
     key: tuple[object, ...]

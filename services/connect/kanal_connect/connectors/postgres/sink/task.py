@@ -5,6 +5,16 @@ PostgreSQL transaction (see `writer`). On `open` the task reads those offsets an
 the worker's consumer there (`context.offset`), and `put` drops any record below them, so a
 redelivery after a crash or rebalance never writes a row twice. The consumer offsets the
 worker commits to Kafka are only a hint; the table's ledger is the truth.
+
+Pipelining: `put` starts a full batch's transaction and returns while it runs, so the worker
+fetches and converts the next batch while PostgreSQL writes this one (they overlap on
+different cores instead of taking turns). At most one write is in flight, and every other
+entry point (the next full batch, `flush` and so `pre_commit`, `open`, `close`) first waits
+for it: writes stay strictly ordered, and the worker commits no offset, nor forgets a
+record it may have to send to the dead letter queue, before the write holding it is done.
+Only the transaction runs in the background: a refused batch is retried record by record,
+and reported, in the worker's own call that waits for it. A failed write fails every later
+call until `stop`: nothing is written after a batch that was not.
 """
 
 from __future__ import annotations
@@ -40,6 +50,9 @@ class PostgresSinkTask(SinkTask):
         self._stages = Stages()
         self._next: dict[TopicPartition, int] = {}  # stored in the table: the next to write
         self._buffer: list[SinkRecord] = []  # put but not yet written: at most a batch
+        self._writing: asyncio.Task[None] | None = None  # the transaction in flight
+        self._in_flight: Sequence[SinkRecord] = ()  # its records
+        self._failure: Exception | None = None  # a write failed: so does every later call
 
     def version(self) -> str:
         return VERSION
@@ -62,6 +75,7 @@ class PostgresSinkTask(SinkTask):
 
     async def open(self, partitions: Sequence[TopicPartition]) -> None:
         assert self._config is not None and self._context is not None
+        await self._written()  # the ledger is read on the connection writing the batch
         conn = await self._connection()
         rows = await (
             await conn.execute(
@@ -77,57 +91,100 @@ class PostgresSinkTask(SinkTask):
             self._context.offset(wanted)
 
     async def close(self, partitions: Sequence[TopicPartition]) -> None:
+        await self._written()
         await self._write_buffer()
         for tp in partitions:
             self._next.pop(tp, None)
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
-        """Buffer records; write each full `batch.size` as one transaction."""
+        """Buffer records; start each full `batch.size` as one transaction, in the
+        background once the one before it is done."""
         assert self._config is not None
-        self._buffer += (r for r in records if r.kafka_offset >= self._next.get(_tp(r), 0))
+        if self._failure is not None or (self._writing is not None and self._writing.done()):
+            await self._written()  # a failure fails this put, before it buffers anything
+        self._buffer += self._unwritten(records)
         size = self._config.batch_size
         while len(self._buffer) >= size:
+            await self._written()
             batch, self._buffer = self._buffer[:size], self._buffer[size:]
-            await self._write(batch)
+            self._start(batch)
+
+    def _start(self, records: Sequence[SinkRecord]) -> None:
+        self._in_flight = records
+        self._writing = asyncio.create_task(self._write_rows(records),
+                                            name="postgres-sink-write")
+
+    def _unwritten(self, records: Sequence[SinkRecord]) -> list[SinkRecord]:
+        """`records` without those the ledger holds already (a redelivery). The floor is
+        looked up once per run of records of one partition, not once per record."""
+        fresh: list[SinkRecord] = []
+        topic, partition, floor = None, None, 0
+        for record in records:
+            if record.kafka_partition != partition or record.topic != topic:
+                topic, partition = record.topic, record.kafka_partition
+                floor = self._next.get(_tp(record), 0)
+            if record.kafka_offset >= floor:
+                fresh.append(record)
+        return fresh
 
     async def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        await self._written()
         await self._write_buffer()
+
+    async def _written(self) -> None:
+        """Wait for the transaction in flight. A batch PostgreSQL or the row mapping refused
+        is handled here, in the worker's own call, not in the background: the errant record
+        reporter is called exactly as without pipelining. A failure is kept, and raised again
+        by every later call (the worker fails the task on the first)."""
+        if self._failure is not None:
+            raise self._failure
+        writing = self._writing
+        if writing is None:
+            return
+        try:
+            try:
+                await writing
+            except (psycopg.Error, DataException) as error:
+                await self._refused(self._in_flight, error)
+        except Exception as failure:
+            self._failure = failure
+            raise
+        finally:
+            if writing.done():  # not if our caller was cancelled: `stop` settles it
+                self._writing, self._in_flight = None, ()
 
     async def _write_buffer(self) -> None:
         if self._buffer:
             batch, self._buffer = self._buffer, []
-            await self._write(batch)
+            self._start(batch)
+            await self._written()
 
-    async def _write(self, records: Sequence[SinkRecord]) -> None:
-        """One transaction for `records`; if PostgreSQL or the row mapping refuses it and
-        the worker has an errant record reporter (errors.tolerance=all), the records go one
-        by one and the refused ones to the reporter (the dead letter queue)."""
+    async def _refused(self, records: Sequence[SinkRecord], error: Exception) -> None:
+        """The batch `records` was refused: without an errant record reporter that fails
+        the task; with one (errors.tolerance=all) the records go one by one and the refused
+        ones to the reporter (the dead letter queue)."""
         reporter = self._context.errant_record_reporter if self._context is not None else None
-        try:
-            await self._write_rows(records)
-        except (psycopg.Error, DataException) as error:
-            if reporter is None:
-                raise ConnectError(f"PostgreSQL sink refused the batch: {error}") from error
-            for record in records:
-                try:
-                    await self._write_rows([record])
-                except (psycopg.Error, DataException) as refused:
-                    await reporter.report(record, refused)
-                    await self._write_rows([record], skip_rows=True)
+        if reporter is None:
+            raise ConnectError(f"PostgreSQL sink refused the batch: {error}") from error
+        for record in records:
+            try:
+                await self._write_rows([record])
+            except (psycopg.Error, DataException) as refused:
+                await reporter.report(record, refused)
+                await self._write_rows([record], skip_rows=True)
 
     def _rows(self, records: Sequence[SinkRecord]) -> tuple[list[SinkRow],
                                                             dict[TopicPartition, int]]:
         assert self._config is not None and self._plans is not None
         rows: list[SinkRow] = []
-        next_offsets: dict[TopicPartition, int] = {}
-        table_for = self._config.table_for
+        last: dict[tuple[str, int], int] = {}  # per partition, without a TopicPartition each
+        table_for, planned = self._config.table_for, self._plans.to_row
         for record in records:
-            row = (self._plans.to_row(record, table_for(record.topic))
-                   or to_row(self._config, record))
+            row = planned(record, table_for(record.topic)) or to_row(self._config, record)
             if row is not None:
                 rows.append(row)
-            next_offsets[_tp(record)] = record.kafka_offset + 1
-        return rows, next_offsets
+            last[(record.topic, record.kafka_partition or 0)] = record.kafka_offset
+        return rows, {TopicPartition(*tp): offset + 1 for tp, offset in last.items()}
 
     async def _write_rows(self, records: Sequence[SinkRecord], *,
                           skip_rows: bool = False) -> None:
@@ -166,8 +223,17 @@ class PostgresSinkTask(SinkTask):
 
     async def stop(self) -> None:
         """Unwritten records are dropped: their offsets were never committed, so the
-        worker delivers them again to whichever task takes the partitions."""
+        worker delivers them again to whichever task takes the partitions. A write still in
+        flight (the worker's loop ended without a last commit) is cancelled: its transaction
+        rolls back, or it committed with its ledger row; either way the next owner starts
+        from the ledger."""
         self._buffer = []
+        writing, self._writing, self._in_flight = self._writing, None, ()
+        if writing is not None:
+            writing.cancel()
+            await asyncio.wait({writing})  # neither raises its error nor swallows our cancel
+            if not writing.cancelled():
+                writing.exception()  # retrieved: the error was the task's, now stopping
         await self._drop_connection()
 
 
