@@ -249,12 +249,9 @@ class SinkTaskRunner(TaskRunner):
 
 def _sink_record(original: ConsumerRecord, key: SchemaAndValue, value: SchemaAndValue
                  ) -> SinkRecord:
-    return SinkRecord(
-        topic=original.topic, kafka_partition=original.partition, key_schema=key.schema,
-        key=key.value, value_schema=value.schema, value=value.value,
-        timestamp=original.timestamp, kafka_offset=original.offset,
-        timestamp_type=(
-            "LogAppendTime" if original.timestamp_type == LOG_APPEND_TIME else "CreateTime"
-        ),
-        headers=headers_from_kafka(original.headers) if original.headers else (),
+    return SinkRecord.consumed(
+        original.topic, original.partition, original.offset, original.timestamp,
+        "LogAppendTime" if original.timestamp_type == LOG_APPEND_TIME else "CreateTime",
+        key.schema, key.value, value.schema, value.value,
+        headers_from_kafka(original.headers) if original.headers else (),
     )
