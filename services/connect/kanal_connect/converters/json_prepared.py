@@ -16,11 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 from kanal_connect.converters import jackson
+from kanal_connect.converters.json_struct_writer import FieldPlan, Inline, compile_struct_writer
 from kanal_connect.converters.json_values import JsonValueOptions, to_json
 from kanal_connect.data import logical
 from kanal_connect.data.schema import Schema, SchemaType
-from kanal_connect.data.structs import Struct
-from kanal_connect.data.validation import INT_RANGES, same_struct_shape
+from kanal_connect.data.validation import INT_RANGES
 from kanal_connect.errors import DataException
 from kanal_connect.java_text import java_double, java_float
 
@@ -162,37 +162,38 @@ def _array_writer(item: Writer, generic: Writer) -> Writer:
 def _struct_writer(schema: Schema, options: JsonValueOptions, generic: Writer) -> Writer:
     # Field values are read by index: a struct of the same shape has the same fields, so
     # the same indexes, as `to_json`'s lookup by name would find.
-    members = [
-        (jackson.quote(field.name) + ":", field.index, _null_or(field.schema, options))
-        for field in schema.fields
-    ]
-
-    def write(value: object) -> str:
-        if type(value) is not Struct or (
-            value.schema is not schema and not same_struct_shape(value.schema, schema)
-        ):
-            return generic(value)
-        values = value.field_values()
-        return "{" + ",".join([key + member(values[index]) for key, index, member in members]) + "}"
-
-    return write
+    plans = []
+    for field in schema.fields:
+        writer = prepare_writer(field.schema, options)
+        inline, bounds = _inline_kind(field.schema)
+        plans.append(FieldPlan(field.name, field.index, writer,
+                               _null_text(field.schema, options, writer), inline, bounds))
+    return compile_struct_writer(schema, plans, generic)
 
 
-def _null_or(schema: Schema, options: JsonValueOptions) -> Writer:
-    """The schema's writer, answering None itself where its text cannot change: null, or
-    the text of an immutable default (`to_json` of None writes the default then)."""
-    writer = prepare_writer(schema, options)
+def _inline_kind(schema: Schema) -> tuple[Inline, tuple[int, int]]:
+    """The values `prepare_writer` answers with `str()` (exact int in range) or
+    `jackson.quote` (exact str): the struct writer writes those itself."""
+    if schema.name in logical.LOGICAL_NAMES:
+        return None, (0, -1)
+    if schema.type in INT_RANGES:
+        return "int", INT_RANGES[schema.type]
+    if schema.type is SchemaType.STRING:
+        return "str", (0, -1)
+    return None, (0, -1)
+
+
+def _null_text(schema: Schema, options: JsonValueOptions, writer: Writer) -> str | None:
+    """The text of a null value where it cannot change: null, or the text of an immutable
+    default (`to_json` of None writes the default then); None where the writer decides."""
     if schema.default is not None and options.replace_null_with_default:
         if type(schema.default) not in _IMMUTABLE:
-            return writer
+            return None
         try:
-            default_text = writer(schema.default)
+            return writer(schema.default)
         except DataException:  # a default set unchecked: fail on use, as to_json does
-            return writer
-        return lambda value: default_text if value is None else writer(value)
-    if not schema.optional:
-        return writer
-    return lambda value: "null" if value is None else writer(value)
+            return None
+    return "null" if schema.optional else None
 
 
 class PreparedWriters:

@@ -12,7 +12,7 @@ import logging
 import time
 
 from kanal import AIOProducer
-from kanal.client.futures import FutureRecordMetadata
+from kanal.client.futures import BatchResult, FutureRecordMetadata
 
 from kanal_connect.api import (
     OffsetStorageReader,
@@ -33,6 +33,11 @@ from kanal_connect.storage.status_store import State
 log = logging.getLogger(__name__)
 
 POLL_RETRY_BACKOFF_S = 0.5
+Converted = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value, headers
+# Bytes per producer batch. Kafka's 16 KiB holds six Debezium events with their schema
+# envelopes (~2.5 KB each): the per-batch cost (a result, an encode, a CRC, a request) then
+# dominated. A source task emits bursts of thousands of records, so batches fill at once.
+PRODUCER_BATCH_BYTES = 256 * 1024
 
 
 class _Context:
@@ -61,6 +66,7 @@ class SourceTaskRunner(TaskRunner):
         self._task = task
         self._producer = AIOProducer(
             bootstrap_servers=self.setup.bootstrap, acks="all", linger_ms=5,
+            batch_size=PRODUCER_BATCH_BYTES,
             client_id=f"connector-producer-{self.id.connector}-{self.id.task}",
         )
         await self._producer.start()
@@ -81,7 +87,12 @@ class SourceTaskRunner(TaskRunner):
             self.setup.metrics.source_polled.labels(*self.labels).inc(len(records))
             # Transform the whole batch first: a registry converter registers its distinct
             # schemas once per batch, so the per-record conversion stays synchronous.
-            transformed = [await self._transform(record) for record in records]
+            transformed: list[SourceRecord | None] = []
+            for record in records:
+                try:
+                    transformed.append(self.chain.apply(record))
+                except Exception:  # replayed through retries and tolerance (pure chains)
+                    transformed.append(await self._transform(record))
             assert self.converters is not None
             await prepare_source_batch(self.converters, transformed, self.errors)
             for record, result in zip(records, transformed, strict=True):
@@ -109,32 +120,21 @@ class SourceTaskRunner(TaskRunner):
             return None
 
     async def _send(self, record: SourceRecord, transformed: SourceRecord | None) -> None:
-        assert self._producer is not None and self.converters is not None
-        converters = self.converters
+        assert self._producer is not None
         if transformed is None:
             self._in_flight.append((None, record))
             return
         try:
-            topic = transformed.topic
-            key = await self.errors.run(
-                lambda: converters.key.from_connect(
-                    topic, transformed.key_schema, transformed.key),
-                Stage.KEY_CONVERTER,
-            )
-            value = await self.errors.run(
-                lambda: converters.value.from_connect(
-                    topic, transformed.value_schema, transformed.value),
-                Stage.VALUE_CONVERTER,
-            )
-            headers = await self.errors.run(
-                lambda: headers_to_kafka(transformed.headers), Stage.HEADER_CONVERTER
-            )
-        except ToleratedError:
-            self.setup.metrics.record_failures.labels(*self.labels).inc()
-            self.setup.metrics.records_skipped.labels(*self.labels).inc()
-            self._in_flight.append((None, record))
-            return
-        await self._creator.ensure(topic)
+            key, value, headers = self._convert_directly(transformed)
+        except Exception:  # replayed stage by stage, through retries and tolerance
+            converted = await self._convert(transformed)
+            if converted is None:
+                self._in_flight.append((None, record))
+                return
+            key, value, headers = converted
+        topic = transformed.topic
+        if topic not in self._topics:  # a topic already written to exists (saves an await)
+            await self._creator.ensure(topic)
         future = await self._producer.send(
             topic, value, key, transformed.kafka_partition, transformed.timestamp, headers
         )
@@ -143,6 +143,40 @@ class SourceTaskRunner(TaskRunner):
             self._topics.add(topic)
             await self.setup.report_topic(self.id, topic)
 
+    def _convert_directly(self, record: SourceRecord) -> Converted:
+        """`_convert` without its retry and tolerance machinery, which costs a few
+        coroutines per record. Converters are pure, so a record whose direct conversion
+        raised is simply converted again by `_convert`."""
+        assert self.converters is not None
+        topic = record.topic
+        return (self.converters.key.from_connect(topic, record.key_schema, record.key),
+                self.converters.value.from_connect(topic, record.value_schema, record.value),
+                headers_to_kafka(record.headers))
+
+    async def _convert(self, record: SourceRecord) -> Converted | None:
+        """Key, value and headers, each stage through retries and tolerance; None when a
+        failure is tolerated (the record is skipped, its offset still stored in order)."""
+        assert self.converters is not None
+        converters = self.converters
+        topic = record.topic
+        try:
+            key = await self.errors.run(
+                lambda: converters.key.from_connect(topic, record.key_schema, record.key),
+                Stage.KEY_CONVERTER,
+            )
+            value = await self.errors.run(
+                lambda: converters.value.from_connect(topic, record.value_schema, record.value),
+                Stage.VALUE_CONVERTER,
+            )
+            headers = await self.errors.run(
+                lambda: headers_to_kafka(record.headers), Stage.HEADER_CONVERTER
+            )
+        except ToleratedError:
+            self.setup.metrics.record_failures.labels(*self.labels).inc()
+            self.setup.metrics.records_skipped.labels(*self.labels).inc()
+            return None
+        return key, value, headers
+
     async def commit_offsets(self) -> None:
         """Flush, wait for every acknowledgement, store the offsets, then `commit()`."""
         if self._producer is None or self._task is None or not self._in_flight:
@@ -150,15 +184,26 @@ class SourceTaskRunner(TaskRunner):
         in_flight, self._in_flight = self._in_flight, []
         await self._producer.flush()
         latest: dict[object, tuple[SourcePartition, SourceOffset]] = {}
+        written = 0
+        checked: BatchResult | None = None
+        # A task's records mostly share one partition object: its key is computed once.
+        keyed: tuple[SourcePartition | None, object] = (None, None)
         for future, record in in_flight:
             if future is not None:
-                await future  # a failed write fails the task: its offset is not stored
-                self.setup.metrics.source_written.labels(*self.labels).inc()
+                # The records of one producer batch share its outcome: awaiting the first of
+                # them answers for the rest. A failed write fails the task, so its offset is
+                # not stored.
+                if future.batch_result is not checked:
+                    await future
+                    checked = future.batch_result
+                written += 1
             await self._task.commit_record(record)
-            if record.source_partition is not None and record.source_offset is not None:
-                latest[partition_key(record.source_partition)] = (
-                    record.source_partition, record.source_offset
-                )
+            partition = record.source_partition
+            if partition is not None and record.source_offset is not None:
+                if keyed[0] is not partition:
+                    keyed = (partition, partition_key(partition))
+                latest[keyed[1]] = (partition, record.source_offset)
+        self.setup.metrics.source_written.labels(*self.labels).inc(written)
         if latest:
             await self._offsets.write(self.id.connector, list(latest.values()))
         await self._task.commit()

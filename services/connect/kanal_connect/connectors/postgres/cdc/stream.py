@@ -151,6 +151,7 @@ class ChangeStream:
                 "SELECT data FROM pg_logical_slot_get_binary_changes(%s, NULL, %s, "
                 "'proto_version', '1', 'publication_names', %s)",
                 (working, self._config.max_batch_size, self._config.publication_name),
+                binary=True,  # the bytea as it is, not hex text to parse
             )
         ).fetchall()
         records: list[SourceRecord] = []
@@ -169,7 +170,11 @@ class ChangeStream:
 
     async def _handle(self, data: bytes) -> list[SourceRecord]:
         message = parse_message(data)
-        if isinstance(message, Begin):
+        if type(message) is Insert and self._tx is not None:  # the common case first
+            table = self._table(message.relid)
+            if table is not None:
+                self._tx.changes.append(_Change(table, "c", None, _row(table, message.new)))
+        elif isinstance(message, Begin):
             self._tx = _Transaction(message.xid, message.commit_ts_us)
         elif isinstance(message, Relation):
             if message not in self._models:
@@ -267,8 +272,14 @@ def _row(table: TableModel, values: TupleData) -> Row:
             f"pgoutput: {len(values)} values for {len(table.columns)} columns of "
             f"{table.schema_name}.{table.table_name}"
         )
-    return [None if value is None else _value(column, value)
-            for column, value in zip(table.columns, values, strict=True)]
+    try:
+        # Text values straight to their decoder; nulls, unchanged TOAST values, and a
+        # decoder's ValueError/ArithmeticError go the checked way, which words the error.
+        return [column.type.decode(value) if type(value) is str else _value(column, value)
+                for column, value in zip(table.columns, values, strict=True)]
+    except (ValueError, ArithmeticError):
+        return [_value(column, value) for column, value in zip(table.columns, values,
+                                                               strict=True)]
 
 
 def _value(column: Column, value: str | bytes | object) -> object:
