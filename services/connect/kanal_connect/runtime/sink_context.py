@@ -11,6 +11,7 @@ from kanal.client.records import ConsumerRecord
 from kanal.errors import KanalError, TopicAlreadyExists
 
 from kanal_connect.data.record import SinkRecord
+from kanal_connect.runtime.consumed_originals import ConsumedOriginals
 from kanal_connect.runtime.error_handling import ErrorSettings, FailureContext, Stage
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class ErrantReporter:
     `errors.tolerance=none` a reported record fails the task, as in Kafka."""
 
     def __init__(
-        self, dlq: DeadLetterQueue, originals: Mapping[tuple[str, int, int], ConsumerRecord],
+        self, dlq: DeadLetterQueue, originals: ConsumedOriginals,
         connector: str, task: int,
     ) -> None:
         self._dlq = dlq

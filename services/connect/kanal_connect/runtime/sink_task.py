@@ -20,6 +20,7 @@ from kanal_connect.api import SinkTask
 from kanal_connect.converters.base import SchemaAndValue
 from kanal_connect.data.record import SinkRecord
 from kanal_connect.errors import ConnectError, RetriableError
+from kanal_connect.runtime.consumed_originals import ConsumedOriginals
 from kanal_connect.runtime.converters import headers_from_kafka, prepare_sink_batch
 from kanal_connect.runtime.error_handling import (
     ErrorSettings,
@@ -56,7 +57,7 @@ class SinkTaskRunner(TaskRunner):
         self._dlq: DeadLetterQueue | None = None
         self._current: dict[TopicPartition, int] = {}
         self._uncommitted = 0
-        self._originals: dict[tuple[str, int, int], ConsumerRecord] = {}
+        self._originals = ConsumedOriginals()
         self.context = SinkContext(set, None)
 
     async def execute(self) -> None:
@@ -128,8 +129,8 @@ class SinkTaskRunner(TaskRunner):
                 except Exception:  # replayed stage by stage, through retries and tolerance
                     record = await self._convert(original)
                 if record is not None:
-                    self._originals[(tp.topic, tp.partition, original.offset)] = original
                     records.append(record)
+            self._originals.keep(tp, consumed)
         if records or batches:
             await self._put(records)
         self.setup.metrics.offset_commit_lag.labels(*self.labels).set(self._uncommitted)
@@ -211,10 +212,7 @@ class SinkTaskRunner(TaskRunner):
         """Drop the consumed records below the offsets the task has finished with. They are
         kept until then, not per poll: a sink that buffers across puts (PostgresSink) may
         report a record of an earlier poll to the dead letter queue when it flushes."""
-        limits = {(tp.topic, tp.partition): offset for tp, offset in done.items()}
-        finished = [key for key in self._originals if key[2] < limits.get(key[:2], -1)]
-        for key in finished:
-            del self._originals[key]
+        self._originals.forget(done)
 
     async def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self._task is not None:
