@@ -231,3 +231,29 @@ def test_an_unchecked_bad_default_fails_only_when_used() -> None:
     assert writer(Struct.trusted(schema, ["x"])) == '{"s":"x"}'
     with pytest.raises(DataException):
         writer(Struct.trusted(schema, [None]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_any_schema.flatmap(lambda s: st.tuples(st.just(s), values_for(s))), _EDITS,
+       st.integers(0, 200), st.sampled_from([b"", b" ", b"}", b",", b"\x00", b'"']))
+def test_after_a_clean_envelope_edited_ones_read_as_json_loads_did(
+    pair: tuple[Schema, object], edit: Callable[[bytes], bytes], at: int, insert: bytes
+) -> None:
+    """The known envelope head (jackson.payload_after) primed by a clean record, then any
+    edited record of that schema: the same value or the same kind of error as before."""
+    schema, value = pair
+    converter = JsonConverter()
+    converter.configure({"replace.null.with.default": False}, False)
+    written = converter.from_connect("t", schema, value)
+    assert written is not None
+    converter.to_connect("t", written)
+    data = edit(written)
+    data = data[:at] + insert + data[at:]
+    expected = _outcome(lambda: _reference_to_connect(converter, data))
+    got = _outcome(lambda: tuple(converter.to_connect("t", data)))
+    if expected[0] == "error":
+        assert got[0] == "error"
+        if "serialization error" in str(expected[1]) or "Non-standard" in str(expected[1]):
+            assert got == expected
+    else:
+        assert got == expected

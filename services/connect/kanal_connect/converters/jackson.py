@@ -174,6 +174,19 @@ def parse(text: str) -> object:
         ) from None
 
 
+def payload_after(text: str, start: int) -> object:
+    """The payload of an envelope whose compact head `{"schema":S,"payload":` ends at
+    `start`, when the payload starts right there and only the closing brace follows it;
+    MISSING for anything else, which `split_envelope` then reads (or refuses) as usual. What
+    this accepts, split_envelope reads the same way: it is that function's path for the
+    envelope a converter writes, without the three pattern matches."""
+    try:
+        payload, end = _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError, DataException):
+        return MISSING
+    return payload if end == len(text) - 1 and text[end] == "}" else MISSING
+
+
 def split_envelope(text: str, known_schema: str = "") -> tuple[str, object, object] | None:
     """(schema text, schema node, payload node) of a `{"schema":S,"payload":P}` document,
     or None for any other text, which `parse` then reads or refuses.

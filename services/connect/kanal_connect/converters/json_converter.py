@@ -93,6 +93,9 @@ class JsonConverter:
         # A topic's records mostly share one schema: its text, once matched, is compared
         # instead of parsed (see jackson.split_envelope).
         self._last_schema_text = ""
+        # The compact envelope head that schema text makes, with its schema and reader: a
+        # record starting with it needs only its payload parsed (jackson.payload_after).
+        self._last_envelope: tuple[str, Schema | None, Reader] | None = None
 
     def config_def(self) -> ConfigDef:
         return json_converter_config_def()
@@ -112,6 +115,7 @@ class JsonConverter:
         self._writers = PreparedWriters(self.options, self._cache_size)
         self._connect_schemas.clear()
         self._last_schema_text = ""
+        self._last_envelope = None
 
     def from_connect(self, topic: str, schema: Schema | None, value: object) -> bytes | None:
         if schema is None and value is None:
@@ -142,6 +146,11 @@ class JsonConverter:
         if data is None:
             return NULL
         text = jackson.decode(data)
+        known = self._last_envelope
+        if known is not None and text.startswith(known[0]):
+            payload = jackson.payload_after(text, len(known[0]))
+            if payload is not jackson.MISSING:
+                return SchemaAndValue(known[1], known[2](payload))
         envelope = (
             jackson.split_envelope(text, self._last_schema_text) if self.schemas_enabled else None
         )
@@ -164,7 +173,7 @@ class JsonConverter:
         parses to an equal schema), with the payload reader prepared for that schema."""
         cached = self._connect_schemas.get(schema_text)
         if cached is not None:
-            self._last_schema_text = schema_text
+            self._remember_envelope(schema_text, cached)
             return cached
         if schema_node is jackson.MISSING:  # the known text, evicted since
             schema_node = jackson.parse(schema_text)
@@ -177,8 +186,13 @@ class JsonConverter:
         if self._connect_schemas and len(self._connect_schemas) >= self._cache_size:
             del self._connect_schemas[next(iter(self._connect_schemas))]
         self._connect_schemas[schema_text] = (schema, reader)
-        self._last_schema_text = schema_text
+        self._remember_envelope(schema_text, (schema, reader))
         return schema, reader
+
+    def _remember_envelope(self, schema_text: str, entry: tuple[Schema | None, Reader]) -> None:
+        if schema_text != self._last_schema_text:
+            self._last_schema_text = schema_text
+            self._last_envelope = ('{"schema":' + schema_text + ',"payload":', *entry)
 
     def schema_to_json(self, schema: Schema | None) -> jackson.JsonNode:
         if schema is None:
