@@ -4,7 +4,6 @@ fallbacks) into `BrokerSettings` and run the broker until SIGTERM or SIGINT."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import re
@@ -13,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kanal.tracing import setup_tracing
+from kanal.tracing import run_traced
 from kanal.types import HostPort
 
 from kanal_broker.app import run_broker
@@ -206,12 +205,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    tracing = setup_tracing("kanal-broker", settings.otlp_endpoint)
-    try:
-        asyncio.run(run_broker(settings))
-    finally:
-        if tracing is not None:
-            tracing.shutdown()  # export the spans still queued
+    run_traced("kanal-broker", settings.otlp_endpoint, lambda: run_broker(settings))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,12 @@ fallbacks) into `WorkerSettings` and run the worker until SIGTERM or SIGINT."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from kanal.tracing import setup_tracing
+from kanal.tracing import run_traced
 
 from kanal_connect.runtime.converters import WorkerConverters
 from kanal_connect.worker.settings import WorkerSettings
@@ -113,12 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from kanal_connect.worker.app import run_worker
 
-    tracing = setup_tracing("kanal-connect", settings.otlp_endpoint)
-    try:
-        asyncio.run(run_worker(settings))
-    finally:
-        if tracing is not None:
-            tracing.shutdown()  # export the spans still queued
+    run_traced("kanal-connect", settings.otlp_endpoint, lambda: run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Mapping, Sequence
 
 from kanal.startup_heap import freeze_startup_heap
-from kanal.tracing import setup_tracing
+from kanal.tracing import run_traced
 from kanal.types import HostPort
 
 from kanal_controller.app import ControllerApp
@@ -171,12 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings, log_level = parse_settings(argv)
     logging.basicConfig(level=log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    tracing = setup_tracing("kanal-controller", settings.otlp_endpoint)
-    try:
-        asyncio.run(run(settings))
-    finally:
-        if tracing is not None:
-            tracing.shutdown()  # export the spans still queued
+    run_traced("kanal-controller", settings.otlp_endpoint, lambda: run(settings))
 
 
 if __name__ == "__main__":

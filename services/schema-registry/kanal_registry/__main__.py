@@ -4,13 +4,12 @@ environment fallbacks) into `RegistrySettings` and run the registry until SIGTER
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from kanal.tracing import setup_tracing
+from kanal.tracing import run_traced
 from kanal.types import HostPort
 
 from kanal_registry.app import run_registry
@@ -98,12 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    tracing = setup_tracing("kanal-registry", settings.otlp_endpoint)
-    try:
-        asyncio.run(run_registry(settings))
-    finally:
-        if tracing is not None:
-            tracing.shutdown()  # export the spans still queued
+    run_traced("kanal-registry", settings.otlp_endpoint, lambda: run_registry(settings))
 
 
 if __name__ == "__main__":

@@ -18,13 +18,14 @@ What is traced, and the span names (messaging semantic conventions):
 
 from kanal.tracing.activation import active_tracer, tracing_active
 from kanal.tracing.carriers import TRACEPARENT, record_span_context
-from kanal.tracing.setup import TracingSetup, setup_tracing
+from kanal.tracing.setup import TracingSetup, run_traced, setup_tracing
 
 __all__ = [
     "TRACEPARENT",
     "TracingSetup",
     "active_tracer",
     "record_span_context",
+    "run_traced",
     "setup_tracing",
     "tracing_active",
 ]

@@ -15,9 +15,10 @@ client-only install (`kanal` without the `server` extra) never needs them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -79,3 +80,15 @@ def setup_tracing(service_name: str, flag: str = "",
     trace.set_tracer_provider(provider)
     log.info("tracing: exporting spans over OTLP to %s", endpoint)
     return TracingSetup(provider, endpoint)
+
+
+def run_traced(service_name: str, flag: str,
+               main: Callable[[], Coroutine[object, object, None]]) -> None:
+    """A service's life: tracing set up as `setup_tracing` decides, `asyncio.run(main())`,
+    then the spans still queued exported, however the service ended."""
+    tracing = setup_tracing(service_name, flag)
+    try:
+        asyncio.run(main())
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
