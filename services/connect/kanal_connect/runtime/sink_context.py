@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
@@ -25,19 +26,26 @@ class DeadLetterQueue:
         self._bootstrap = bootstrap
         self.settings = settings
         self._producer: AIOProducer | None = None
+        # Reports can overlap (the runtime's and a task's own, from another coroutine): one
+        # of them creates the topic and the producer, the others wait for it.
+        self._starting = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
         return bool(self.settings.dlq_topic)
 
     async def _ready(self) -> AIOProducer:
-        if self._producer is None:
-            async with AIOAdmin(bootstrap_servers=self._bootstrap) as admin:
-                if self.settings.dlq_topic not in await admin.list_topics():
-                    await self._create(admin)
-            self._producer = AIOProducer(bootstrap_servers=self._bootstrap, acks="all")
-            await self._producer.start()
-        return self._producer
+        if self._producer is not None:
+            return self._producer
+        async with self._starting:
+            if self._producer is None:
+                async with AIOAdmin(bootstrap_servers=self._bootstrap) as admin:
+                    if self.settings.dlq_topic not in await admin.list_topics():
+                        await self._create(admin)
+                producer = AIOProducer(bootstrap_servers=self._bootstrap, acks="all")
+                await producer.start()
+                self._producer = producer
+            return self._producer
 
     async def _create(self, admin: AIOAdmin) -> None:
         topic = self.settings.dlq_topic
