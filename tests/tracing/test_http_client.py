@@ -15,6 +15,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from .http_app import served
+
 SEEN = web.AppKey("seen", list)
 
 
@@ -29,15 +31,8 @@ async def server() -> AsyncIterator[tuple[str, list[str | None]]]:
     app = web.Application()
     app[SEEN] = []
     app.router.add_post("/echo", _echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", app[SEEN]
-    finally:
-        await runner.cleanup()
+    async with served(app) as url:
+        yield url, app[SEEN]
 
 
 async def _post(url: str) -> int:
@@ -86,18 +81,11 @@ async def test_the_server_span_continues_the_client_span(
     app = web.Application(middlewares=http_server_middlewares())
     app[SEEN] = []
     app.router.add_post("/echo", _echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with served(app) as url:
         with trace.get_tracer("test").start_as_current_span("handling"):
-            assert await _post(f"http://127.0.0.1:{port}/echo") == 200
-    finally:
-        await runner.cleanup()
+            assert await _post(f"{url}/echo") == 200
     finished = {s.kind: s for s in spans.get_finished_spans()}
-    client, served = finished[SpanKind.CLIENT], finished[SpanKind.SERVER]
-    assert served.name == "POST /echo"
-    assert served.parent is not None and client.context is not None
-    assert served.parent.span_id == client.context.span_id
+    client, server_span = finished[SpanKind.CLIENT], finished[SpanKind.SERVER]
+    assert server_span.name == "POST /echo"
+    assert server_span.parent is not None and client.context is not None
+    assert server_span.parent.span_id == client.context.span_id
