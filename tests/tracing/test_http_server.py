@@ -4,11 +4,14 @@ attributes per the HTTP semantic conventions, the caller's trace continued, 5xx 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kanal.tracing.http_server import http_server_middlewares
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -115,3 +118,30 @@ async def test_an_untraced_probe_gets_no_span_but_a_traced_one_does(
     assert spans.get_finished_spans() == ()
     assert await _get(f"{base_url}/", {"traceparent": TRACEPARENT}) == 404
     assert _only_span(spans).name == "GET /"
+
+
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(traceparent=st.one_of(HEADER_TEXT, HEADER_TEXT.map(lambda t: f"00-{t}")),
+       tracestate=HEADER_TEXT)
+def test_any_trace_headers_still_answer_and_start_a_valid_span(
+        spans: InMemorySpanExporter, traceparent: str, tracestate: str) -> None:
+    """Malformed trace context is the caller's problem, never the request's: the handler
+    answers as usual and the span is one of a valid trace (the caller's only when the
+    header parses)."""
+    spans.clear()
+
+    async def call() -> int:
+        app = web.Application(middlewares=http_server_middlewares())
+        app.router.add_get("/items/{item}", _item)
+        async with served(app) as url:
+            return await _get(f"{url}/items/7",
+                              {"traceparent": traceparent, "tracestate": tracestate})
+
+    assert asyncio.run(call()) == 200
+    span = _only_span(spans)
+    assert span.context is not None and span.context.is_valid
+    assert span.name == "GET /items/{item}"
