@@ -237,19 +237,32 @@ def test_an_unchecked_bad_default_fails_only_when_used() -> None:
         writer(Struct.trusted(schema, [None]))
 
 
+def _spaced(converter: JsonConverter, schema: Schema, written: bytes) -> bytes:
+    """The converter's compact envelope as Python's json.dumps spaces it."""
+    schema_json = jackson.write(converter.schema_to_json(schema))
+    head = b'{"schema":' + schema_json + b',"payload":'
+    assert written.startswith(head)
+    return b'{"schema": ' + schema_json + b', "payload": ' + written[len(head):]
+
+
 @settings(max_examples=300, deadline=None)
 @given(_any_schema.flatmap(lambda s: st.tuples(st.just(s), values_for(s))), _EDITS,
-       st.integers(0, 200), st.sampled_from([b"", b" ", b"}", b",", b"\x00", b'"']))
+       st.integers(0, 200), st.sampled_from([b"", b" ", b"}", b",", b"\x00", b'"']),
+       st.booleans())
 def test_after_a_clean_envelope_edited_ones_read_as_json_loads_did(
-    pair: tuple[Schema, object], edit: Callable[[bytes], bytes], at: int, insert: bytes
+    pair: tuple[Schema, object], edit: Callable[[bytes], bytes], at: int, insert: bytes,
+    spaced: bool,
 ) -> None:
-    """The known envelope head (jackson.payload_after) primed by a clean record, then any
-    edited record of that schema: the same value or the same kind of error as before."""
+    """The known envelope head (jackson.payload_after) primed by a clean record, compact
+    or spaced, then any edited record of that schema: the same value or the same kind of
+    error as before."""
     schema, value = pair
     converter = JsonConverter()
     converter.configure({"replace.null.with.default": False}, False)
     written = converter.from_connect("t", schema, value)
     assert written is not None
+    if spaced:
+        written = _spaced(converter, schema, written)
     converter.to_connect("t", written)
     data = edit(written)
     data = data[:at] + insert + data[at:]

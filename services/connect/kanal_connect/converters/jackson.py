@@ -175,11 +175,11 @@ def parse(text: str) -> object:
 
 
 def payload_after(text: str, start: int) -> object:
-    """The payload of an envelope whose compact head `{"schema":S,"payload":` ends at
+    """The payload of an envelope whose head `{"schema":S,"payload":` (spaced or not) ends at
     `start`, when the payload starts right there and only the closing brace follows it;
     MISSING for anything else, which `split_envelope` then reads (or refuses) as usual. What
-    this accepts, split_envelope reads the same way: it is that function's path for the
-    envelope a converter writes, without the three pattern matches."""
+    this accepts, split_envelope reads the same way: it is that function's path for an
+    envelope whose head is known, without the three pattern matches."""
     try:
         payload, end = _DECODER.raw_decode(text, start)
     except (ValueError, RecursionError, DataException):
@@ -187,9 +187,10 @@ def payload_after(text: str, start: int) -> object:
     return payload if end == len(text) - 1 and text[end] == "}" else MISSING
 
 
-def split_envelope(text: str, known_schema: str = "") -> tuple[str, object, object] | None:
-    """(schema text, schema node, payload node) of a `{"schema":S,"payload":P}` document,
-    or None for any other text, which `parse` then reads or refuses.
+def split_envelope(text: str, known_schema: str = "") -> tuple[str, object, object, int] | None:
+    """(schema text, schema node, payload node, where the payload starts) of a
+    `{"schema":S,"payload":P}` document, or None for any other text, which `parse` then
+    reads or refuses.
 
     The schema's own text lets a converter key its schema cache exactly, without
     rebuilding the Connect schema of every record. When the schema text is `known_schema`
@@ -213,9 +214,10 @@ def split_envelope(text: str, known_schema: str = "") -> tuple[str, object, obje
             middle = _ENVELOPE_MIDDLE.match(text, schema_end)
             if middle is None:
                 return None
-        payload, payload_end = _DECODER.raw_decode(text, middle.end())
+        payload_start = middle.end()
+        payload, payload_end = _DECODER.raw_decode(text, payload_start)
     except (ValueError, RecursionError, DataException):
         return None
     if _ENVELOPE_TAIL.match(text, payload_end) is None:
         return None
-    return text[start:schema_end], schema_node, payload
+    return text[start:schema_end], schema_node, payload, payload_start

@@ -93,8 +93,9 @@ class JsonConverter:
         # A topic's records mostly share one schema: its text, once matched, is compared
         # instead of parsed (see jackson.split_envelope).
         self._last_schema_text = ""
-        # The compact envelope head that schema text makes, with its schema and reader: a
-        # record starting with it needs only its payload parsed (jackson.payload_after).
+        # The last envelope's head, exactly as it was written up to its payload (compact,
+        # or with a Python producer's spaces), with its schema and reader: a record
+        # starting with the same text needs only its payload parsed (jackson.payload_after).
         self._last_envelope: tuple[str, Schema | None, Reader] | None = None
 
     def config_def(self) -> ConfigDef:
@@ -155,8 +156,9 @@ class JsonConverter:
             jackson.split_envelope(text, self._last_schema_text) if self.schemas_enabled else None
         )
         if envelope is not None:
-            schema_text, schema_node, payload = envelope
+            schema_text, schema_node, payload, payload_start = envelope
             schema, read_payload = self._connect_schema(schema_text, schema_node)
+            self._remember_envelope(schema_text, text[:payload_start], (schema, read_payload))
             return SchemaAndValue(schema, read_payload(payload))
         document = jackson.parse(text)
         if not self.schemas_enabled:
@@ -173,7 +175,6 @@ class JsonConverter:
         parses to an equal schema), with the payload reader prepared for that schema."""
         cached = self._connect_schemas.get(schema_text)
         if cached is not None:
-            self._remember_envelope(schema_text, cached)
             return cached
         if schema_node is jackson.MISSING:  # the known text, evicted since
             schema_node = jackson.parse(schema_text)
@@ -186,13 +187,12 @@ class JsonConverter:
         if self._connect_schemas and len(self._connect_schemas) >= self._cache_size:
             del self._connect_schemas[next(iter(self._connect_schemas))]
         self._connect_schemas[schema_text] = (schema, reader)
-        self._remember_envelope(schema_text, (schema, reader))
         return schema, reader
 
-    def _remember_envelope(self, schema_text: str, entry: tuple[Schema | None, Reader]) -> None:
-        if schema_text != self._last_schema_text:
-            self._last_schema_text = schema_text
-            self._last_envelope = ('{"schema":' + schema_text + ',"payload":', *entry)
+    def _remember_envelope(self, schema_text: str, head: str,
+                           entry: tuple[Schema | None, Reader]) -> None:
+        self._last_schema_text = schema_text
+        self._last_envelope = (head, *entry)
 
     def schema_to_json(self, schema: Schema | None) -> jackson.JsonNode:
         if schema is None:
