@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 PUT_RETRY_BACKOFF_S = 0.5
 POLL_TIMEOUT_MS = 500
+# Converting a fetched chunk is tens of milliseconds of CPU. The sink's write in flight (a
+# pipelined PostgresSink transaction is several round trips) and the consumer's next fetch
+# move on only when this task yields, so each of their round trips would otherwise wait for
+# the whole chunk: the worker then sat idle on them for a fifth of the time.
+YIELD_EVERY_RECORDS = 64
 
 
 class _Listener:
@@ -59,6 +64,10 @@ class SinkTaskRunner(TaskRunner):
         self._uncommitted = 0
         self._originals = ConsumedOriginals()
         self.context = SinkContext(set, None)
+        # Held while a poll's records are delivered, which yields: a rebalance (the group's
+        # heartbeat task calls the listener) waits for the records already counted in
+        # `_current` to reach `put`, as Kafka's rebalances, run inside poll, always do.
+        self._delivering = asyncio.Lock()
 
     async def execute(self) -> None:
         props = self.setup.connector_props
@@ -88,8 +97,7 @@ class SinkTaskRunner(TaskRunner):
             if self._stopping.is_set():
                 break
             self._apply_seeks()
-            batches = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS)
-            await self._deliver(batches)
+            await self.deliver(await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS))
             due = time.monotonic() - last_commit >= self.setup.offset_flush_interval_s
             if due or self.context.commit_requested:
                 await self.commit()
@@ -108,20 +116,29 @@ class SinkTaskRunner(TaskRunner):
                 self._consumer.seek(tp, offset)
                 self._current[tp] = offset
 
+    async def deliver(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """One poll's records through the converters and transformations into `put`; a
+        rebalance waits until they are there."""
+        async with self._delivering:
+            await self._deliver(batches)
+
     async def _deliver(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         assert self._consumer is not None and self._task is not None
         records: list[SinkRecord] = []
         assert self.converters is not None
         await prepare_sink_batch(self.converters, batches.values(), self.errors)
+        assigned = self._consumer.assignment()
         for tp, consumed in batches.items():
-            if not consumed:
+            if not consumed or tp not in assigned:  # revoked since: its next owner reads it
                 continue
             if tp in self.context.paused:
                 # Our consumer has no pause: rewind, and fetch again once resumed.
                 self._consumer.seek(tp, consumed[0].offset)
                 continue
             self.setup.metrics.sink_read.labels(*self.labels).inc(len(consumed))
-            for original in consumed:
+            for index, original in enumerate(consumed, 1):
+                if not index % YIELD_EVERY_RECORDS:
+                    await asyncio.sleep(0)
                 self._current[tp] = original.offset + 1
                 self._uncommitted += 1
                 try:
@@ -216,11 +233,17 @@ class SinkTaskRunner(TaskRunner):
 
     async def partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if self._task is not None:
-            await self._task.open(sorted(assigned))
+            async with self._delivering:
+                await self._task.open(sorted(assigned))
 
     async def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         if self._task is None:
             return
+        async with self._delivering:
+            await self._revoke(revoked)
+
+    async def _revoke(self, revoked: set[TopicPartition]) -> None:
+        assert self._task is not None
         try:
             if not self._stopping.is_set():  # a stopping task committed in its loop
                 await self.commit(revoked)
