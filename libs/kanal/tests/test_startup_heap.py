@@ -30,3 +30,31 @@ def test_startup_objects_are_frozen_and_later_garbage_is_collected() -> None:
                          text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+YOUNG = """
+import gc, weakref
+from kanal.startup_heap import THROUGHPUT_YOUNG_THRESHOLD, collect_young_less_often
+
+class Node:
+    pass
+
+_, older, oldest = gc.get_threshold()
+collect_young_less_often()
+assert gc.get_threshold() == (THROUGHPUT_YOUNG_THRESHOLD, older, oldest), gc.get_threshold()
+node = Node(); node.self = node
+alive = weakref.ref(node)
+del node
+kept = [[] for _ in range(THROUGHPUT_YOUNG_THRESHOLD // 2)]
+assert alive() is not None, "collected before the new threshold was reached"
+kept += [[] for _ in range(THROUGHPUT_YOUNG_THRESHOLD)]
+assert alive() is None, "a cycle outlived a young generation's worth of allocations"
+print("ok")
+"""
+
+
+def test_a_raised_young_threshold_still_collects_cycles_on_its_own() -> None:
+    out = subprocess.run([sys.executable, "-c", YOUNG], check=False, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

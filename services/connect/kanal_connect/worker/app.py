@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 
 from aiohttp import web
 from kanal import AIOAdmin
-from kanal.startup_heap import freeze_startup_heap
+from kanal.startup_heap import collect_young_less_often, freeze_startup_heap
 
 from kanal_connect.plugins import PluginRegistry
 from kanal_connect.rest.app import build_app
@@ -70,6 +70,7 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event | None = None
         metrics.serve(settings.host, settings.metrics_port)
         herder.ready = True
         freeze_startup_heap()
+        collect_young_less_often()
         log.info("connect worker %s ready on %s", settings.id, settings.url)
         await stop.wait()
     finally:
