@@ -16,8 +16,9 @@ from kanal_connect.config.validators import one_of
 from kanal_connect.converters import jackson
 from kanal_connect.converters.base import CONVERTER_TYPE_CONFIG, NULL, SchemaAndValue
 from kanal_connect.converters.json_prepared import PreparedWriters
-from kanal_connect.converters.json_prepared_reader import Reader, prepare_reader
+from kanal_connect.converters.json_prepared_reader import prepare_reader
 from kanal_connect.converters.json_schema import schema_from_json, schema_to_json
+from kanal_connect.converters.json_struct_reader import Reader
 from kanal_connect.converters.json_values import JsonValueOptions, to_connect, to_json
 from kanal_connect.data.schema import Schema
 from kanal_connect.errors import DataException

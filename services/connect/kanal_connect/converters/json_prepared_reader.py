@@ -10,15 +10,22 @@ built in `_typed`'s order: field by field, each generic field value validated (a
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
 
+from kanal_connect.converters.json_struct_reader import (
+    FieldPlan,
+    Inline,
+    Reader,
+    compile_struct_reader,
+)
 from kanal_connect.converters.json_values import JsonValueOptions, to_connect
 from kanal_connect.data import logical
 from kanal_connect.data.schema import Schema, SchemaType
-from kanal_connect.data.structs import Struct
 from kanal_connect.data.validation import INT_RANGES, validate_value
 
-Reader = Callable[[object], object]
+_INLINE: dict[SchemaType, Inline] = {
+    **dict.fromkeys(INT_RANGES, "int"), SchemaType.STRING: "str",
+    SchemaType.BOOLEAN: "bool", SchemaType.FLOAT64: "float64",
+}
 
 
 def prepare_reader(schema: Schema, options: JsonValueOptions) -> Reader:
@@ -55,24 +62,32 @@ def _reader(schema: Schema, options: JsonValueOptions, generic: Reader) -> Reade
 
 
 def _struct_reader(schema: Schema, options: JsonValueOptions, generic: Reader) -> Reader:
-    members = [(field.name, _checked_reader(field.name, field.schema, options))
-               for field in schema.fields]
+    return compile_struct_reader(
+        schema, [_field_plan(field.name, field.schema, options) for field in schema.fields],
+        generic)
 
-    def read(node: object) -> object:
-        if type(node) is not dict:
-            return generic(node)
-        return Struct.trusted(schema, [member(node.get(name)) for name, member in members])
 
-    return read
+def _field_plan(name: str, schema: Schema, options: JsonValueOptions) -> FieldPlan:
+    """A field read inline when its type has a fast branch (the compiled reader then makes
+    `_reader`'s test itself, and calls only the checked generic reader when it fails)."""
+    kind = schema.type
+    inline = None if schema.name in logical.LOGICAL_NAMES else _INLINE.get(kind)
+    if inline is None:
+        return FieldPlan(name, _checked_reader(name, schema, options), None)
+    return FieldPlan(name, _checked_generic(name, schema, options), inline,
+                     INT_RANGES.get(kind, (0, -1)))
 
 
 def _checked_reader(name: str, schema: Schema, options: JsonValueOptions) -> Reader:
     """A field's reader: what `_typed` does per field (read, then validate as Struct.put
     would) for nodes off the fast branches."""
+    return _reader(schema, options, _checked_generic(name, schema, options))
 
+
+def _checked_generic(name: str, schema: Schema, options: JsonValueOptions) -> Reader:
     def generic(node: object) -> object:
         value = to_connect(schema, node, options)
         validate_value(schema, value, name)
         return value
 
-    return _reader(schema, options, generic)
+    return generic
