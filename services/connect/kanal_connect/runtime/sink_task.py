@@ -136,31 +136,36 @@ class SinkTaskRunner(TaskRunner):
                 self._consumer.seek(tp, consumed[0].offset)
                 continue
             self.setup.metrics.sink_read.labels(*self.labels).inc(len(consumed))
-            for index, original in enumerate(consumed, 1):
-                if not index % YIELD_EVERY_RECORDS:
-                    await asyncio.sleep(0)
-                self._current[tp] = original.offset + 1
-                self._uncommitted += 1
-                try:
-                    record = self._convert_directly(original)
-                except Exception:  # replayed stage by stage, through retries and tolerance
-                    record = await self._convert(original)
-                if record is not None:
-                    records.append(record)
+            await self._convert_all(consumed, records)
+            # Counted once converted: the lock keeps a commit from seeing them before `put`.
+            self._current[tp] = consumed[-1].offset + 1
+            self._uncommitted += len(consumed)
             self._originals.keep(tp, consumed)
         if records or batches:
             await self._put(records)
         self.setup.metrics.offset_commit_lag.labels(*self.labels).set(self._uncommitted)
 
-    def _convert_directly(self, original: ConsumerRecord) -> SinkRecord | None:
-        """`_convert` without its retry and tolerance machinery, which costs a few
-        coroutines per record. Converters and transformations are pure, so a record whose
-        direct conversion raised is simply converted again by `_convert`."""
+    async def _convert_all(self, consumed: list[ConsumerRecord], into: list[SinkRecord]
+                           ) -> None:
+        """Each record converted directly: `_convert` without its retry and tolerance
+        machinery, which costs a few coroutines per record. Converters and transformations
+        are pure, so a record whose direct conversion raised is simply converted again by
+        `_convert`."""
         assert self.converters is not None
-        topic = original.topic
-        key = self.converters.key.to_connect(topic, original.key)
-        value = self.converters.value.to_connect(topic, original.value)
-        return self.chain.apply(_sink_record(original, key, value))
+        key_to_connect = self.converters.key.to_connect
+        value_to_connect = self.converters.value.to_connect
+        transform = self.chain.apply
+        for index, original in enumerate(consumed, 1):
+            if not index % YIELD_EVERY_RECORDS:
+                await asyncio.sleep(0)
+            topic = original.topic
+            try:
+                record = transform(_sink_record(original, key_to_connect(topic, original.key),
+                                                value_to_connect(topic, original.value)))
+            except Exception:  # replayed stage by stage, through retries and tolerance
+                record = await self._convert(original)
+            if record is not None:
+                into.append(record)
 
     async def _convert(self, original: ConsumerRecord) -> SinkRecord | None:
         assert self.converters is not None and self._dlq is not None
