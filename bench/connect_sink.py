@@ -211,7 +211,7 @@ def main() -> None:
                         help="worker mode: py-spy's collapsed stacks of the worker into PATH")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    server = PostgresServer()
+    server = PostgresServer(durable=True)
     server.start()
     try:
         database = new_database(server, "bench")

@@ -3,7 +3,8 @@
 
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as the
 `postgres` OS user Debian's package creates (the data directory is made theirs). Durability
-settings are off (fsync, full_page_writes): the data lives only as long as the test session.
+settings are off (fsync, full_page_writes) unless asked for: the data lives only as long as
+the test session. Benches ask for them, to measure what a real deployment would write.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _free_port() -> int:
 class PostgresServer:
     """One running server; `conninfo(db)` gives a libpq connection string."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # PostgreSQL's own defaults: fsync, synchronous commit
         self.port = _free_port()
         self._root = Path(tempfile.mkdtemp(prefix="kanal-pg-"))
         self._data = self._root / "data"
@@ -84,11 +86,10 @@ class PostgresServer:
             "wal_level": "logical",
             "max_replication_slots": "20",
             "max_wal_senders": "20",
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "shared_buffers": "64MB",
         }
+        if not self.durable:
+            settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
         args = [str(PG_BIN / "postgres"), "-D", str(self._data)]
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]
