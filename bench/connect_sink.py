@@ -7,8 +7,9 @@
 produced into `events` first, then a connect worker process runs the PostgresSink in upsert
 mode; measured from the first batch in the table to the offsets ledger reaching N, i.e. the
 whole path: consumer fetch -> JSON converter -> transforms -> `put` -> COPY into a staging
-table + INSERT .. ON CONFLICT DO UPDATE + the ledger row, one transaction per `batch.size`.
-The worker's CPU per record comes from /proc, and so does PostgreSQL's (its server
+table + INSERT .. ON CONFLICT DO UPDATE + the ledger row, one transaction per batch of at
+most `batch.size`, into a PostgreSQL with its durability defaults (fsync, synchronous
+commit). The worker's CPU per record comes from /proc, and so does PostgreSQL's (its server
 processes alive through the run: the sink's backend, the WAL writer, the checkpointer; the
 two sides can overlap on two cores, so the slower one bounds the rate).
 

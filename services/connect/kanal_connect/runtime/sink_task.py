@@ -141,8 +141,8 @@ class SinkTaskRunner(TaskRunner):
             self._current[tp] = consumed[-1].offset + 1
             self._uncommitted += len(consumed)
             self._originals.keep(tp, consumed)
-        if records or batches:
-            await self._put(records)
+        # Every poll, even an empty one, as Kafka's worker does: a task may act on time.
+        await self._put(records)
         self.setup.metrics.offset_commit_lag.labels(*self.labels).set(self._uncommitted)
 
     async def _convert_all(self, consumed: list[ConsumerRecord], into: list[SinkRecord]

@@ -1,7 +1,8 @@
 """PostgresSink's pipelined writes: `put` returns while a batch's transaction runs, yet
-batches land strictly in order, a refused record still reaches the errant record reporter
-before `pre_commit` lets the worker forget it, a failed batch stops every later one, and a
-stop with a write in flight neither loses nor doubles a row."""
+batches land strictly in order, records put meanwhile follow as soon as it is done (no
+flush needed), a refused record still reaches the errant record reporter before
+`pre_commit` lets the worker forget it, a failed batch stops every later one, and a stop
+with a write in flight neither loses nor doubles a row."""
 
 from __future__ import annotations
 
@@ -74,6 +75,32 @@ async def test_batches_are_applied_in_offset_order(database: Database) -> None:
     applied = database.query("SELECT visits FROM applied ORDER BY n")
     assert applied == [(offset,) for offset in range(40)]
     assert ledger(database) == [(40,)]
+
+
+async def _until_ledger(database: Database, offset: int, timeout_s: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while ledger(database) != [(offset,)]:
+        assert asyncio.get_running_loop().time() < deadline, ledger(database)
+        await asyncio.sleep(0.02)
+
+
+async def test_records_are_written_without_a_flush_even_below_the_batch_size(
+    database: Database,
+) -> None:
+    database.execute(APPLIED_LOG)
+    task = await started(database, batch_size=1000)
+    try:
+        await task.put([record(0, 1, 0)])  # nothing in flight: written now, not at a flush
+        await _until_ledger(database, 1)
+        # Put while the write before them is in flight: they follow it on its own, with
+        # no further put or flush (as a stream's last records do).
+        await task.put([record(1, 2, 1)])
+        await task.put([record(2, 3, 2), record(3, 1, 3)])
+        await _until_ledger(database, 4)
+    finally:
+        await task.stop()
+    assert database.query("SELECT id, visits FROM users ORDER BY id") == [
+        (1, 3), (2, 1), (3, 2)]
 
 
 async def test_a_refused_record_is_reported_before_pre_commit_returns(

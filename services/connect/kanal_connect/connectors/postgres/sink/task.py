@@ -6,15 +6,19 @@ the worker's consumer there (`context.offset`), and `put` drops any record below
 redelivery after a crash or rebalance never writes a row twice. The consumer offsets the
 worker commits to Kafka are only a hint; the table's ledger is the truth.
 
-Pipelining: `put` starts a full batch's transaction and returns while it runs, so the worker
-fetches and converts the next batch while PostgreSQL writes this one (they overlap on
-different cores instead of taking turns). At most one write is in flight, and every other
-entry point (the next full batch, `flush` and so `pre_commit`, `open`, `close`) first waits
-for it: writes stay strictly ordered, and the worker commits no offset, nor forgets a
-record it may have to send to the dead letter queue, before the write holding it is done.
-Only the transaction runs in the background: a refused batch is retried record by record,
-and reported, in the worker's own call that waits for it. A failed write fails every later
-call until `stop`: nothing is written after a batch that was not.
+Pipelining: `put` buffers records and returns; a transaction writes up to `batch.size` of
+them in the background while the worker fetches and converts the next ones (PostgreSQL and
+the worker overlap on different cores instead of taking turns). At most one write is in
+flight; when it is done the next starts at once with whatever was buffered meanwhile, so
+batches grow with the load and a record waits for at most one transaction before its own,
+never for the offset flush (as JDBC's sink, which writes every `put`). `put` waits only
+while a full batch is already buffered behind the write in flight. Writes stay strictly
+ordered, and every other entry point (`flush` and so `pre_commit`, `open`, `close`) waits for
+them: the worker commits no offset, nor forgets a record it may have to send to the dead
+letter queue, before the write holding it is done. Only the transaction runs in the
+background: a refused batch is retried record by record, and reported, in the worker's own
+call that waits for it. A failed write fails every later call until `stop`: nothing is
+written after a batch that was not.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ class PostgresSinkTask(SinkTask):
 
     async def open(self, partitions: Sequence[TopicPartition]) -> None:
         assert self._config is not None and self._context is not None
-        await self._written()  # the ledger is read on the connection writing the batch
+        await self._drained()  # the ledger is read on the connection writing the batches
         conn = await self._connection()
         rows = await (
             await conn.execute(
@@ -91,28 +95,42 @@ class PostgresSinkTask(SinkTask):
             self._context.offset(wanted)
 
     async def close(self, partitions: Sequence[TopicPartition]) -> None:
-        await self._written()
-        await self._write_buffer()
+        await self._drained()
         for tp in partitions:
             self._next.pop(tp, None)
 
     async def put(self, records: Sequence[SinkRecord]) -> None:
-        """Buffer records; start each full `batch.size` as one transaction, in the
-        background once the one before it is done."""
+        """Buffer records and start writing them unless a write is in flight (the next
+        write starts with them when it is done). Waits while a full batch is buffered."""
         assert self._config is not None
         if self._failure is not None or (self._writing is not None and self._writing.done()):
             await self._written()  # a failure fails this put, before it buffers anything
         self._buffer += self._unwritten(records)
-        size = self._config.batch_size
-        while len(self._buffer) >= size:
+        self._start_next()
+        while len(self._buffer) >= self._config.batch_size:
             await self._written()
-            batch, self._buffer = self._buffer[:size], self._buffer[size:]
-            self._start(batch)
+            self._start_next()
 
-    def _start(self, records: Sequence[SinkRecord]) -> None:
-        self._in_flight = records
-        self._writing = asyncio.create_task(self._write_rows(records),
+    def _start_next(self) -> None:
+        """Start writing the buffer's first `batch.size` records, when nothing is in flight
+        and no write failed."""
+        if self._writing is not None or not self._buffer or self._failure is not None:
+            return
+        assert self._config is not None
+        size = self._config.batch_size
+        batch, self._buffer = self._buffer[:size], self._buffer[size:]
+        self._in_flight = batch
+        self._writing = asyncio.create_task(self._write_rows(batch),
                                             name="postgres-sink-write")
+        self._writing.add_done_callback(self._on_written)
+
+    def _on_written(self, writing: asyncio.Task[None]) -> None:
+        """A write succeeded: the next starts at once. A failed one waits for `_written`,
+        in the worker's call, and a cancelled one was `stop`'s."""
+        if writing is not self._writing or writing.cancelled() or writing.exception():
+            return
+        self._writing, self._in_flight = None, ()
+        self._start_next()
 
     def _unwritten(self, records: Sequence[SinkRecord]) -> list[SinkRecord]:
         """`records` without those the ledger holds already (a redelivery). The floor is
@@ -128,8 +146,13 @@ class PostgresSinkTask(SinkTask):
         return fresh
 
     async def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
-        await self._written()
-        await self._write_buffer()
+        await self._drained()
+
+    async def _drained(self) -> None:
+        """Wait until every buffered record is written (or a write failed: raised)."""
+        while self._writing is not None or self._buffer:
+            self._start_next()
+            await self._written()
 
     async def _written(self) -> None:
         """Wait for the transaction in flight. A batch PostgreSQL or the row mapping refused
@@ -150,14 +173,10 @@ class PostgresSinkTask(SinkTask):
             self._failure = failure
             raise
         finally:
-            if writing.done():  # not if our caller was cancelled: `stop` settles it
+            # Not if our caller was cancelled (`stop` settles it), nor if the write that
+            # followed this one is already in flight.
+            if writing.done() and self._writing is writing:
                 self._writing, self._in_flight = None, ()
-
-    async def _write_buffer(self) -> None:
-        if self._buffer:
-            batch, self._buffer = self._buffer, []
-            self._start(batch)
-            await self._written()
 
     async def _refused(self, records: Sequence[SinkRecord], error: Exception) -> None:
         """The batch `records` was refused: without an errant record reporter that fails
