@@ -26,6 +26,7 @@ from kanal_connect.config.validators import non_empty_string, one_of
 from kanal_connect.converters import CONVERTERS
 from kanal_connect.errors import InvalidConnectorConfig
 from kanal_connect.plugins import Plugin
+from kanal_connect.runtime.client_overrides import override_errors
 
 COMMON_GROUP = "Common"
 ERROR_GROUP = "Error Handling"
@@ -162,7 +163,15 @@ def validate_connector_config(plugin: Plugin, props: Mapping[str, str]) -> Valid
             order_in_group=key.order_in_group if key.group else order,
         )
         _check(report, grouped, props)
-    for name, messages in connector.validate_extra(props).items():
+    _add_errors(report, props, connector.validate_extra(props))
+    _add_errors(report, props, override_errors(props))
+    return report
+
+
+def _add_errors(report: ValidationReport, props: Mapping[str, str],
+                errors: Mapping[str, list[str]]) -> None:
+    """Errors found beyond the definitions, on their key's result (made when missing)."""
+    for name, messages in errors.items():
         found = report.result(name)
         if found is None:
             found = ConfigResult(
@@ -170,7 +179,6 @@ def validate_connector_config(plugin: Plugin, props: Mapping[str, str]) -> Valid
             )
             report.results.append(found)
         found.errors.extend(messages)
-    return report
 
 
 def _check_topics(report: ValidationReport, props: Mapping[str, object]) -> None:

@@ -12,6 +12,7 @@ from kanal.client.records import ConsumerRecord
 from kanal.errors import KanalError, TopicAlreadyExists
 
 from kanal_connect.data.record import SinkRecord
+from kanal_connect.runtime.client_overrides import ADMIN, PRODUCER, client_settings
 from kanal_connect.runtime.consumed_originals import ConsumedOriginals
 from kanal_connect.runtime.error_handling import ErrorSettings, FailureContext, Stage
 
@@ -22,9 +23,13 @@ class DeadLetterQueue:
     """Writes failed records' original bytes to `errors.deadletterqueue.topic.name`, with the
     `__connect.errors.*` headers when `...context.headers.enable` is set."""
 
-    def __init__(self, bootstrap: str, settings: ErrorSettings) -> None:
+    def __init__(self, bootstrap: str, settings: ErrorSettings,
+                 props: Mapping[str, str] | None = None) -> None:
         self._bootstrap = bootstrap
         self.settings = settings
+        # The connector's producer.override.* / admin.override.* settings.
+        self._producer_settings = client_settings(props or {}, PRODUCER)
+        self._admin_settings = client_settings(props or {}, ADMIN)
         self._producer: AIOProducer | None = None
         # Reports can overlap (the runtime's and a task's own, from another coroutine): one
         # of them creates the topic and the producer, the others wait for it.
@@ -39,10 +44,12 @@ class DeadLetterQueue:
             return self._producer
         async with self._starting:
             if self._producer is None:
-                async with AIOAdmin(bootstrap_servers=self._bootstrap) as admin:
+                async with AIOAdmin(**{"bootstrap_servers": self._bootstrap,
+                                       **self._admin_settings}) as admin:
                     if self.settings.dlq_topic not in await admin.list_topics():
                         await self._create(admin)
-                producer = AIOProducer(bootstrap_servers=self._bootstrap, acks="all")
+                producer = AIOProducer(**{"bootstrap_servers": self._bootstrap, "acks": "all",
+                                          **self._producer_settings})
                 await producer.start()
                 self._producer = producer
             return self._producer

@@ -20,6 +20,7 @@ from kanal_connect.api import SinkTask
 from kanal_connect.converters.base import SchemaAndValue
 from kanal_connect.data.record import SinkRecord
 from kanal_connect.errors import ConnectError, RetriableError
+from kanal_connect.runtime.client_overrides import CONSUMER, client_settings
 from kanal_connect.runtime.consumed_originals import ConsumedOriginals
 from kanal_connect.runtime.converters import headers_from_kafka, prepare_sink_batch
 from kanal_connect.runtime.error_handling import (
@@ -75,13 +76,17 @@ class SinkTaskRunner(TaskRunner):
         if not isinstance(task, SinkTask):
             raise ConnectError(f"{type(task).__name__} is not a SinkTask")
         self._task = task
-        self._dlq = DeadLetterQueue(self.setup.bootstrap, ErrorSettings.from_props(props))
+        self._dlq = DeadLetterQueue(self.setup.bootstrap, ErrorSettings.from_props(props),
+                                    props)
         reporter = ErrantReporter(self._dlq, self._originals, self.id.connector, self.id.task)
-        consumer = self._consumer = AIOConsumer(
-            bootstrap_servers=self.setup.bootstrap, group_id=f"connect-{self.id.connector}",
-            enable_auto_commit=False, auto_offset_reset="earliest",
-            client_id=f"connector-consumer-{self.id.connector}-{self.id.task}",
-        )
+        consumer = self._consumer = AIOConsumer(**{
+            "auto_offset_reset": "earliest",
+            "client_id": f"connector-consumer-{self.id.connector}-{self.id.task}",
+            **client_settings(props, CONSUMER),
+            # What the worker's guarantees rest on (client_overrides refuses to change them).
+            "bootstrap_servers": self.setup.bootstrap,
+            "group_id": f"connect-{self.id.connector}", "enable_auto_commit": False,
+        })
         await consumer.start()
         self.context = SinkContext(consumer.assignment, reporter)
         await task.start(self.setup.task_props, self.context)

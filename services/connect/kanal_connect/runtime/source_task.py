@@ -23,6 +23,7 @@ from kanal_connect.api import (
 )
 from kanal_connect.data.record import SourceRecord
 from kanal_connect.errors import ConnectError, RetriableError
+from kanal_connect.runtime.client_overrides import PRODUCER, client_settings
 from kanal_connect.runtime.converters import headers_to_kafka, prepare_source_batch
 from kanal_connect.runtime.error_handling import Stage, ToleratedError
 from kanal_connect.runtime.task_base import TaskRunner, TaskSetup
@@ -64,11 +65,12 @@ class SourceTaskRunner(TaskRunner):
         if not isinstance(task, SourceTask):
             raise ConnectError(f"{type(task).__name__} is not a SourceTask")
         self._task = task
-        self._producer = AIOProducer(
-            bootstrap_servers=self.setup.bootstrap, acks="all", linger_ms=5,
-            batch_size=PRODUCER_BATCH_BYTES,
-            client_id=f"connector-producer-{self.id.connector}-{self.id.task}",
-        )
+        self._producer = AIOProducer(**{
+            "bootstrap_servers": self.setup.bootstrap, "acks": "all", "linger_ms": 5,
+            "batch_size": PRODUCER_BATCH_BYTES,
+            "client_id": f"connector-producer-{self.id.connector}-{self.id.task}",
+            **client_settings(self.setup.connector_props, PRODUCER),
+        })
         await self._producer.start()
         reader = ConnectorOffsetReader(self._offsets, self.id.connector)
         await task.start(self.setup.task_props, _Context(reader))

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from kanal import AIOAdmin, NewTopic
 from kanal.errors import TopicAlreadyExists
 
+from kanal_connect.runtime.client_overrides import ADMIN, client_settings
+
 PARTITIONS_KEY = "topic.creation.default.partitions"
 REPLICATION_KEY = "topic.creation.default.replication.factor"
 
@@ -18,6 +20,7 @@ REPLICATION_KEY = "topic.creation.default.replication.factor"
 class TopicCreator:
     def __init__(self, bootstrap: str, props: Mapping[str, str]) -> None:
         self._bootstrap = bootstrap
+        self._admin_settings = client_settings(props, ADMIN)
         self._partitions = max(0, int(props.get(PARTITIONS_KEY, "-1") or "-1"))
         self._replication = max(0, int(props.get(REPLICATION_KEY, "-1") or "-1"))
         self._known: set[str] = set()
@@ -25,7 +28,8 @@ class TopicCreator:
     async def ensure(self, topic: str) -> None:
         if topic in self._known:
             return
-        async with AIOAdmin(bootstrap_servers=self._bootstrap) as admin:
+        async with AIOAdmin(**{"bootstrap_servers": self._bootstrap,
+                               **self._admin_settings}) as admin:
             if topic not in await admin.list_topics():
                 with contextlib.suppress(TopicAlreadyExists):
                     await admin.create_topics(
