@@ -25,11 +25,15 @@ print("ok")
 """
 
 
-def test_startup_objects_are_frozen_and_later_garbage_is_collected() -> None:
-    out = subprocess.run([sys.executable, "-c", CHECK], check=False, capture_output=True,
+def _passes_in_a_child(code: str) -> None:
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
                          text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_startup_objects_are_frozen_and_later_garbage_is_collected() -> None:
+    _passes_in_a_child(CHECK)
 
 
 YOUNG = """
@@ -54,7 +58,4 @@ print("ok")
 
 
 def test_a_raised_young_threshold_still_collects_cycles_on_its_own() -> None:
-    out = subprocess.run([sys.executable, "-c", YOUNG], check=False, capture_output=True,
-                         text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    _passes_in_a_child(YOUNG)
