@@ -45,7 +45,8 @@ def config_def() -> ConfigDef:
         .define("table.name.format", ConfigType.STRING, "${topic}", medium,
                 "Target table name; ${topic} is replaced by the record's topic.")
         .define("batch.size", ConfigType.INT, 3000, medium,
-                "Records written per transaction.")
+                "Most records written per transaction (a transaction takes what was put "
+                "while the one before it ran, up to this many).")
         .define("max.retries", ConfigType.INT, 10, medium,
                 "Retries of a transaction on a connection failure before the task fails.")
         .define("retry.backoff.ms", ConfigType.INT, 3000, medium, "Wait between retries.")
