@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,14 @@ class ConnectMetrics:
             TASK_LABELS, registry=r)
         self.sink_sent = Counter(
             "kanal_connect_sink_record_send", "Records handed to a sink task's put",
+            TASK_LABELS, registry=r)
+        self.source_poll_time = Histogram(
+            "kanal_connect_source_poll_batch_seconds",
+            "Time a source task's poll took to return records (Kafka's poll-batch-time)",
+            TASK_LABELS, registry=r)
+        self.sink_put_time = Histogram(
+            "kanal_connect_sink_put_batch_seconds",
+            "Time a sink task's put took for one poll's records (Kafka's put-batch-time)",
             TASK_LABELS, registry=r)
         self.offset_commit_lag = Gauge(
             "kanal_connect_offset_commit_lag_records",

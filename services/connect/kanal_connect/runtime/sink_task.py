@@ -207,6 +207,7 @@ class SinkTaskRunner(TaskRunner):
     async def _put(self, records: list[SinkRecord]) -> None:
         assert self._task is not None
         while True:
+            started = time.perf_counter()
             try:
                 await self._task.put(records)
                 break
@@ -216,7 +217,9 @@ class SinkTaskRunner(TaskRunner):
                 if self._stopping.is_set():
                     raise
                 await asyncio.sleep(PUT_RETRY_BACKOFF_S)
-        self.setup.metrics.sink_sent.labels(*self.labels).inc(len(records))
+        metrics = self.setup.metrics
+        metrics.sink_put_time.labels(*self.labels).observe(time.perf_counter() - started)
+        metrics.sink_sent.labels(*self.labels).inc(len(records))
 
     async def commit(self, only: set[TopicPartition] | None = None) -> None:
         if self._task is None or self._consumer is None:

@@ -80,13 +80,18 @@ class SourceTaskRunner(TaskRunner):
             await self.wait_while_paused()
             if self._stopping.is_set():
                 break
+            started = time.perf_counter()
             try:
                 records = await task.poll()
             except RetriableError as error:
                 log.warning("task %s poll: retriable %s", self.id, error)
                 await asyncio.sleep(POLL_RETRY_BACKOFF_S)
                 continue
-            self.setup.metrics.source_polled.labels(*self.labels).inc(len(records))
+            metrics = self.setup.metrics
+            if records:  # as Kafka's: the time to a batch, not idle polls' waits
+                metrics.source_poll_time.labels(*self.labels).observe(
+                    time.perf_counter() - started)
+            metrics.source_polled.labels(*self.labels).inc(len(records))
             # Transform the whole batch first: a registry converter registers its distinct
             # schemas once per batch, so the per-record conversion stays synchronous.
             transformed: list[SourceRecord | None] = []

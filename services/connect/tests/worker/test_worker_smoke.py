@@ -43,4 +43,8 @@ def test_source_to_sink(connect_worker: WorkerFactory, tmp_path: Path) -> None:
     assert 'kanal_connect_sink_record_send_total{connector="collect",task="0"} 50.0' in metrics
     assert "kanal_connect_worker_task_count 3.0" in metrics
     assert "kanal_connect_offset_commit_lag_records" in metrics
+    for histogram in ("source_poll_batch_seconds", "sink_put_batch_seconds"):
+        count = next(line for line in metrics.splitlines() if line.startswith(
+            f"kanal_connect_{histogram}_count"))
+        assert float(count.rsplit(" ", 1)[1]) > 0, count
     assert worker.stop() == 0  # SIGTERM: a clean exit
