@@ -10,8 +10,8 @@ Pipelining: `put` buffers records and returns; a transaction writes up to `batch
 them in the background while the worker fetches and converts the next ones (PostgreSQL and
 the worker overlap on different cores instead of taking turns). At most one write is in
 flight; when it is done the next starts at once with whatever was buffered meanwhile, so
-batches grow with the load and a record waits for at most one transaction before its own,
-never for the offset flush (as JDBC's sink, which writes every `put`). `put` waits only
+batches grow with the load and a record waits only for the writes ahead of it, never for
+the offset flush (as JDBC's sink, which writes every `put`). `put` waits only
 while a full batch is already buffered behind the write in flight. Writes stay strictly
 ordered, and every other entry point (`flush` and so `pre_commit`, `open`, `close`) waits for
 them: the worker commits no offset, nor forgets a record it may have to send to the dead
